@@ -1,0 +1,108 @@
+"""Shared pieces of the importers: the result, the error, and catalog assembly."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catalog.model import RESERVED_LABELS
+
+
+class SpecImportError(Exception):
+    """An input that cannot be converted; the message says why and what to do."""
+
+
+@dataclass
+class ImportResult:
+    """Catalog data built from a foreign spec, plus notes on what was changed or dropped."""
+
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    slos: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add_service(self, name: str, team: str, tier: str = "medium") -> None:
+        self.teams.setdefault(team, {"name": team, "owners": [f"@{team}"]})
+        self.services.setdefault(name, {"name": name, "team": team, "tier": tier})
+
+    def catalog(self) -> dict[str, Any]:
+        return {
+            "teams": list(self.teams.values()),
+            "services": list(self.services.values()),
+            "slos": self.slos,
+        }
+
+    def to_yaml(self, source: str) -> str:
+        header = [
+            f"# Imported by `watchkeeper import` from {source}.",
+            "# Review before committing: team owners are placeholders (@team); replace them with on-call contacts.",
+        ]
+        header += [f"# note: {n}" for n in self.notes]
+        return "\n".join(header) + "\n" + dump_yaml(self.catalog())
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(data: Any) -> str:
+    """Block-style YAML keeping key order; multi-line strings as literal blocks."""
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True
+    )
+
+
+def read_documents(path: Path) -> list[dict[str, Any]]:
+    """All YAML documents of an input file, each a mapping."""
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise SpecImportError(f"{where}: YAML syntax error: {exc.problem}") from None
+    except OSError as exc:
+        raise SpecImportError(f"{path}: cannot read: {exc}") from None
+    if not docs:
+        raise SpecImportError(f"{path}: file holds no YAML document")
+    for index, doc in enumerate(docs):
+        if not isinstance(doc, dict):
+            raise SpecImportError(f"{path}: document {index + 1} is not a mapping")
+    return docs
+
+
+def slug(text: str) -> str:
+    """A catalog name from free text: lower-case, hyphens, at most 63 characters."""
+    value = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
+    return value[:63].rstrip("-._") or "unnamed"
+
+
+def camel(text: str) -> str:
+    """An alert name: CamelCase letters and digits, starting upper-case."""
+    parts = re.split(r"[^A-Za-z0-9]+", text)
+    name = "".join(p[:1].upper() + p[1:] for p in parts if p)
+    return name if name[:1].isalpha() else f"Slo{name}"
+
+
+def split_labels(labels: dict[str, Any], result: ImportResult, where: str) -> dict[str, str]:
+    """Drop labels Watchkeeper sets itself, noting each one."""
+    kept: dict[str, str] = {}
+    for key, value in (labels or {}).items():
+        if key in RESERVED_LABELS or key == "owner":
+            result.notes.append(
+                f"{where}: label {key}={value!r} dropped; Watchkeeper sets it from the catalog"
+            )
+        else:
+            kept[str(key)] = str(value)
+    return kept
