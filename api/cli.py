@@ -1,0 +1,238 @@
+"""The `watchkeeper` command line. Commands import their libraries lazily so `--help` stays fast."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from catalog import CatalogError, LoadResult
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"watchkeeper {version('watchkeeper')}")
+        raise typer.Exit(EXIT_OK)
+
+
+VersionOption = Annotated[
+    bool,
+    typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+]
+CatalogArg = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, readable=True, help="A catalog YAML file or a directory of them.", show_default=False
+    ),
+]
+InputArg = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="The spec file to convert.", show_default=False
+    ),
+]
+
+app = typer.Typer(
+    name="watchkeeper",
+    help="Observability and SLA control plane: validate the catalog and generate everything from it.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+catalog_app = typer.Typer(help="Inspect a catalog.", no_args_is_help=True)
+import_app = typer.Typer(help="Convert Sloth or OpenSLO specs into catalog YAML.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(import_app, name="import")
+
+
+@app.callback()
+def _root(version: VersionOption = False) -> None:
+    """Watchkeeper ties platform metrics to their owners."""
+
+
+@catalog_app.callback()
+def _catalog_group(version: VersionOption = False) -> None:
+    """Inspect a catalog."""
+
+
+@import_app.callback()
+def _import_group(version: VersionOption = False) -> None:
+    """Convert Sloth or OpenSLO specs into catalog YAML."""
+
+
+def _stderr() -> object:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def _print_problems(error: CatalogError | None, warnings: list[object]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False)
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {escape(str(warning))}")
+    if error is not None:
+        for problem in error.problems:
+            console.print(f"[bold red]error:[/] {escape(str(problem))}")
+        count = len(error.problems)
+        console.print(f"[bold red]{count} error{'s' if count != 1 else ''}[/]; the catalog is invalid.")
+
+
+def _load(path: Path) -> LoadResult:
+    from catalog import CatalogError, load_catalog
+
+    try:
+        result = load_catalog(path)
+    except CatalogError as exc:
+        _print_problems(exc, list(exc.warnings))
+        raise typer.Exit(EXIT_INVALID) from None
+    _print_problems(None, list(result.warnings))
+    return result
+
+
+@app.command()
+def validate(
+    catalog: CatalogArg,
+    output: Annotated[str, typer.Option("--format", help="text, or json for machines.")] = "text",
+    version: VersionOption = False,
+) -> None:
+    """Validate a catalog. Exit 0 if valid, 1 if invalid, 2 on a usage error."""
+    if output not in {"text", "json"}:
+        _fail(f"--format must be text or json, not {output!r}", EXIT_USAGE)
+    if output == "json":
+        import json
+
+        from catalog import CatalogError, load_catalog
+
+        try:
+            result = load_catalog(catalog)
+        except CatalogError as exc:
+            problems = [p.as_dict() for p in (*exc.problems, *exc.warnings)]
+            typer.echo(json.dumps({"valid": False, "problems": problems}, indent=2))
+            raise typer.Exit(EXIT_INVALID) from None
+        problems = [p.as_dict() for p in result.warnings]
+        typer.echo(json.dumps({"valid": True, "problems": problems}, indent=2))
+        return
+    result = _load(catalog)
+    c = result.catalog
+    from rich.console import Console
+
+    Console(highlight=False).print(
+        f"[green]valid:[/] {catalog} ({len(result.files)} file{'s' if len(result.files) != 1 else ''}): "
+        f"{len(c.teams)} teams, {len(c.services)} services, {len(c.slos)} SLOs, "
+        f"{sum(len(getattr(c.sources, k)) for k in type(c.sources).model_fields)} sources, "
+        f"{len(c.drift)} drift monitors"
+    )
+
+
+@catalog_app.command("show")
+def catalog_show(catalog: CatalogArg, version: VersionOption = False) -> None:
+    """Print the ownership tree: teams, their services, and each service's SLOs and sources."""
+    from rich.console import Console
+
+    from api.catalog_tree import ownership_tree
+
+    Console().print(ownership_tree(_load(catalog).catalog))
+
+
+def _emit_import(kind: str, path: Path, team: str | None, out: Path | None) -> None:
+    import tempfile
+
+    from catalog import CatalogError, load_catalog
+    from catalog.importers import SpecImportError
+
+    try:
+        if kind == "sloth":
+            from catalog.importers.sloth import import_sloth
+
+            result = import_sloth(path, team=team)
+        else:
+            from catalog.importers.openslo import import_openslo
+
+            result = import_openslo(path, team=team)
+    except SpecImportError as exc:
+        _fail(str(exc))
+    text = result.to_yaml(str(path))
+    with tempfile.TemporaryDirectory() as tmp:
+        check = Path(tmp) / "imported.yaml"
+        check.write_text(text, encoding="utf-8")
+        try:
+            load_catalog(check)
+        except CatalogError as exc:
+            details = "; ".join(f"{p.path}: {p.message}" for p in exc.problems)
+            _fail(f"{path}: converted, but the result is not a valid catalog: {details}")
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"[green]wrote[/] {out} ({len(result.slos)} SLOs)")
+
+
+TeamOption = Annotated[
+    str | None,
+    typer.Option("--team", help="Owning team for the imported services (default: the spec's owner label)."),
+]
+OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write the YAML here instead of stdout.")]
+
+
+@import_app.command("sloth")
+def import_sloth(
+    file: InputArg, team: TeamOption = None, out: OutOption = None, version: VersionOption = False
+) -> None:
+    """Convert a Sloth spec (prometheus/v1 or Kubernetes PrometheusServiceLevel) to catalog YAML."""
+    _emit_import("sloth", file, team, out)
+
+
+@import_app.command("openslo")
+def import_openslo(
+    file: InputArg, team: TeamOption = None, out: OutOption = None, version: VersionOption = False
+) -> None:
+    """Convert OpenSLO v1alpha or v1 SLO documents to catalog YAML."""
+    _emit_import("openslo", file, team, out)
+
+
+@app.command()
+def build(
+    catalog: CatalogArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the generated artifacts.")] = Path(
+        "build"
+    ),
+    version: VersionOption = False,
+) -> None:
+    """Validate a catalog and generate every artifact from it into one directory."""
+    from rich.console import Console
+
+    from api.build import build_all
+
+    result = _load(catalog)
+    console = Console(stderr=True, highlight=False)
+    written = build_all(result.catalog, out, console)
+    console.print(f"[green]built[/] {len(written)} artifacts in {out}/")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
