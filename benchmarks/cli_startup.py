@@ -40,9 +40,12 @@ def main() -> None:
             "import pandas, evidently",
         ],
     }
-    results = {name: timed(cmd, runs if "evidently" not in name else max(3, runs // 5)) for name, cmd in cases.items()}
+    results = {
+        name: timed(cmd, runs if "evidently" not in name else max(3, runs // 5))
+        for name, cmd in cases.items()
+    }
     baseline = statistics.median(results["python -c pass (baseline)"])
-    print(f"{'command':<66} {'median s':>9} {'p90 s':>7} {'× baseline':>10}")
+    print(f"{'command':<66} {'median s':>9} {'p90 s':>7} {'x baseline':>10}")
     for name, samples in results.items():
         median = statistics.median(samples)
         p90 = sorted(samples)[int(0.9 * (len(samples) - 1))]
