@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from catalog.model import RESERVED_LABELS
+from catalog.yaml_dump import dump_yaml
 
 
 class SpecImportError(Exception):
@@ -43,25 +44,6 @@ class ImportResult:
         ]
         header += [f"# note: {n}" for n in self.notes]
         return "\n".join(header) + "\n" + dump_yaml(self.catalog())
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _str_presenter)
-
-
-def dump_yaml(data: Any) -> str:
-    """Block-style YAML keeping key order; multi-line strings as literal blocks."""
-    return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True
-    )
 
 
 def read_documents(path: Path) -> list[dict[str, Any]]:
