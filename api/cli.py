@@ -48,9 +48,11 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 catalog_app = typer.Typer(help="Inspect a catalog.", no_args_is_help=True)
+generate_app = typer.Typer(help="Generate Prometheus rules and Alertmanager routing.", no_args_is_help=True)
 import_app = typer.Typer(help="Convert Sloth or OpenSLO specs into catalog YAML.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(import_app, name="import")
+app.add_typer(generate_app, name="generate")
 
 
 @app.callback()
@@ -61,6 +63,11 @@ def _root(version: VersionOption = False) -> None:
 @catalog_app.callback()
 def _catalog_group(version: VersionOption = False) -> None:
     """Inspect a catalog."""
+
+
+@generate_app.callback()
+def _generate_group(version: VersionOption = False) -> None:
+    """Generate Prometheus rules and Alertmanager routing."""
 
 
 @import_app.callback()
@@ -230,7 +237,69 @@ def build(
     result = _load(catalog)
     console = Console(stderr=True, highlight=False)
     written = build_all(result.catalog, out, console)
+    if written is None:
+        raise typer.Exit(EXIT_INVALID)
     console.print(f"[green]built[/] {len(written)} artifacts in {out}/")
+
+
+GrafanaOption = Annotated[str, typer.Option("--grafana-url", help="Base URL for dashboard links in alerts.")]
+CheckOption = Annotated[
+    bool, typer.Option("--check/--no-check", help="Check every rule with promtool first.")
+]
+
+
+@generate_app.command("rules")
+def generate_rules_command(
+    catalog: CatalogArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the rule files.")] = Path(
+        "build/rules"
+    ),
+    fmt: Annotated[
+        str, typer.Option("--format", help="prometheus (rule files) or prometheusrule (Kubernetes).")
+    ] = "prometheus",
+    grafana_url: GrafanaOption = "http://grafana:3000",
+    check: CheckOption = True,
+    version: VersionOption = False,
+) -> None:
+    """Write SLO recording and burn-rate alerting rules, one file per team."""
+    if fmt not in {"prometheus", "prometheusrule"}:
+        _fail(f"--format must be prometheus or prometheusrule, not {fmt!r}", EXIT_USAGE)
+    from rich.console import Console
+
+    from api.build import generate_rule_files
+
+    result = _load(catalog)
+    console = Console(stderr=True, highlight=False)
+    written = generate_rule_files(result.catalog, out, fmt, grafana_url, check, console)
+    if written is None:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@generate_app.command("alertmanager")
+def generate_alertmanager_command(
+    catalog: CatalogArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The alertmanager.yml to write.")] = Path(
+        "build/alertmanager.yml"
+    ),
+    watchkeeper_url: Annotated[
+        str, typer.Option("--watchkeeper-url", help="Base URL of the Watchkeeper API (ledger and watchdog).")
+    ] = "http://watchkeeper-api:8000",
+    secrets_dir: Annotated[
+        str,
+        typer.Option(
+            "--secrets-dir", help="Where Alertmanager finds secret files named after the catalog's *_env."
+        ),
+    ] = "/etc/alertmanager/secrets",
+    version: VersionOption = False,
+) -> None:
+    """Write Alertmanager routing: a route per team, receivers per severity, inhibition and the Watchdog."""
+    from api.build import write_text
+    from rules.alertmanager import RoutingOptions, alertmanager_yaml
+
+    result = _load(catalog)
+    options = RoutingOptions(watchkeeper_url=watchkeeper_url, secrets_dir=secrets_dir)
+    write_text(out, alertmanager_yaml(result.catalog, options))
+    typer.echo(f"wrote {out}", err=True)
 
 
 def main() -> None:
