@@ -75,12 +75,6 @@ def _import_group(version: VersionOption = False) -> None:
     """Convert Sloth or OpenSLO specs into catalog YAML."""
 
 
-def _stderr() -> object:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
 def _fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     from rich.console import Console
 

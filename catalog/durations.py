@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,6 +26,22 @@ DURATION_HELP = "write a duration like 30s, 5m, 2h, 30d or 1h30m (units: ms, s, 
 CalendarName = Literal["week", "month", "quarter"]
 CALENDAR_WINDOWS: tuple[str, ...] = ("week", "month", "quarter")
 _CALENDAR_ALIASES = {"1w-calendar": "week", "calendar-month": "month", "calendar-week": "week"}
+
+
+def _text_schema(cls: type, parse: Callable[[str], Any], error_type: str) -> core_schema.CoreSchema:
+    """A pydantic schema that parses text into `cls` and serialises back with str()."""
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise PydanticCustomError(error_type, str(exc)) from None
+
+    return core_schema.no_info_plain_validator_function(
+        validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -70,17 +87,7 @@ class Duration:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        def validate(value: Any) -> Duration:
-            if isinstance(value, Duration):
-                return value
-            try:
-                return cls.parse(value)
-            except ValueError as exc:
-                raise PydanticCustomError("duration", str(exc)) from None
-
-        return core_schema.no_info_plain_validator_function(
-            validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
-        )
+        return _text_schema(cls, cls.parse, "duration")
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -136,17 +143,7 @@ class Window:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        def validate(value: Any) -> Window:
-            if isinstance(value, Window):
-                return value
-            try:
-                return cls.parse(value)
-            except ValueError as exc:
-                raise PydanticCustomError("window", str(exc)) from None
-
-        return core_schema.no_info_plain_validator_function(
-            validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
-        )
+        return _text_schema(cls, cls.parse, "window")
 
     @classmethod
     def __get_pydantic_json_schema__(

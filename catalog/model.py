@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -35,6 +35,16 @@ INLINE_SECRET_KEYS: dict[str, str] = {
 }
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def require_one(model: M, fields: tuple[str, ...], message: str) -> M:
+    """Return the model if exactly one of `fields` is set; else raise ValueError(message)."""
+    if sum(getattr(model, f) is not None for f in fields) != 1:
+        raise ValueError(message)
+    return model
+
+
 class Strict(BaseModel):
     """Base for every catalog entry: unknown keys are errors, and inline secrets are refused."""
 
@@ -55,19 +65,6 @@ class Strict(BaseModel):
         return data
 
 
-class SecretRef(Strict):
-    """A secret given by environment variable or file path, never by value."""
-
-    env: EnvName | None = None
-    file: str | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretRef:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env (a variable name) or file (a path)")
-        return self
-
-
 # --- teams -----------------------------------------------------------------------------------------
 
 
@@ -78,11 +75,11 @@ class SlackChannel(Strict):
 
     @model_validator(mode="after")
     def _one_ref(self) -> SlackChannel:
-        if (self.api_url_env is None) == (self.api_url_file is None):
-            raise ValueError(
-                "slack needs exactly one of api_url_env or api_url_file (the webhook URL is a secret)"
-            )
-        return self
+        return require_one(
+            self,
+            ("api_url_env", "api_url_file"),
+            "slack needs exactly one of api_url_env or api_url_file (the webhook URL is a secret)",
+        )
 
 
 class PagerDutyChannel(Strict):
@@ -91,9 +88,11 @@ class PagerDutyChannel(Strict):
 
     @model_validator(mode="after")
     def _one_ref(self) -> PagerDutyChannel:
-        if (self.routing_key_env is None) == (self.routing_key_file is None):
-            raise ValueError("pagerduty needs exactly one of routing_key_env or routing_key_file")
-        return self
+        return require_one(
+            self,
+            ("routing_key_env", "routing_key_file"),
+            "pagerduty needs exactly one of routing_key_env or routing_key_file",
+        )
 
 
 class WebhookChannel(Strict):
@@ -161,9 +160,7 @@ class EventsSLI(Strict):
 
     @model_validator(mode="after")
     def _errors_or_good(self) -> EventsSLI:
-        if (self.errors is None) == (self.good is None):
-            raise ValueError("events needs exactly one of errors or good, plus total")
-        return self
+        return require_one(self, ("errors", "good"), "events needs exactly one of errors or good, plus total")
 
 
 class LatencySLI(Strict):
@@ -307,9 +304,11 @@ class BasicAuth(Strict):
 
     @model_validator(mode="after")
     def _one_ref(self) -> BasicAuth:
-        if (self.password_env is None) == (self.password_file is None):
-            raise ValueError("basic auth needs exactly one of password_env or password_file")
-        return self
+        return require_one(
+            self,
+            ("password_env", "password_file"),
+            "basic auth needs exactly one of password_env or password_file",
+        )
 
 
 class BearerAuth(Strict):
@@ -318,9 +317,9 @@ class BearerAuth(Strict):
 
     @model_validator(mode="after")
     def _one_ref(self) -> BearerAuth:
-        if (self.token_env is None) == (self.token_file is None):
-            raise ValueError("bearer auth needs exactly one of token_env or token_file")
-        return self
+        return require_one(
+            self, ("token_env", "token_file"), "bearer auth needs exactly one of token_env or token_file"
+        )
 
 
 class HttpAuth(Strict):
@@ -329,9 +328,7 @@ class HttpAuth(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> HttpAuth:
-        if (self.basic is None) == (self.bearer is None):
-            raise ValueError("auth needs exactly one of basic or bearer")
-        return self
+        return require_one(self, ("basic", "bearer"), "auth needs exactly one of basic or bearer")
 
 
 DEFAULT_TIMEOUT = Duration.parse("5s")
@@ -399,9 +396,9 @@ class SqlQuery(Strict):
 
     @model_validator(mode="after")
     def _one_url(self) -> SqlQuery:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("sql needs exactly one of url (no password in it) or url_env")
-        return self
+        return require_one(
+            self, ("url", "url_env"), "sql needs exactly one of url (no password in it) or url_env"
+        )
 
 
 class AirflowRef(Strict):
@@ -485,9 +482,7 @@ class DataRef(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> DataRef:
-        if (self.path is None) == (self.sql is None):
-            raise ValueError("give exactly one of path (parquet or csv) or sql")
-        return self
+        return require_one(self, ("path", "sql"), "give exactly one of path (parquet or csv) or sql")
 
 
 class WebhookTrigger(Strict):
@@ -502,9 +497,7 @@ class Retrain(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> Retrain:
-        if (self.airflow is None) == (self.webhook is None):
-            raise ValueError("retrain needs exactly one of airflow or webhook")
-        return self
+        return require_one(self, ("airflow", "webhook"), "retrain needs exactly one of airflow or webhook")
 
 
 class DriftMonitor(Strict):
