@@ -17,14 +17,20 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def generate_rule_files(
-    catalog: Catalog, out: Path, fmt: str, grafana_url: str, check: bool, console: Console
+    catalog: Catalog,
+    out: Path,
+    fmt: str,
+    grafana_url: str,
+    check: bool,
+    console: Console,
+    tests: Path | None = None,
 ) -> list[Path] | None:
-    """Generate, check with promtool, then write the rule files; None (and nothing written) if invalid."""
+    """Generate, check with promtool, then write the rule files (and their promtool tests); None if invalid."""
     from rich.markup import escape
 
     from rules.check import RuleCheckError, check_rules
     from rules.generate import generate_rules
-    from rules.render import write_rules
+    from rules.render import write_rules, write_tests
 
     rules = generate_rules(catalog, grafana_url)
     for warning in rules.warnings:
@@ -36,6 +42,8 @@ def generate_rule_files(
             console.print(f"[bold red]error:[/] {escape(str(exc))}")
             return None
     written = write_rules(rules.files, out, fmt)
+    if tests is not None:
+        written += write_tests(rules.tests, out, tests)
     for path in written:
         console.print(f"  wrote {path}")
     return written
@@ -45,7 +53,9 @@ def build_all(catalog: Catalog, out: Path, console: Console) -> list[Path] | Non
     """Write the resolved catalog, its schema, rules and routing; None if a generated artifact is invalid."""
     from rules.alertmanager import alertmanager_yaml
 
-    rules = generate_rule_files(catalog, out / "rules", "prometheus", "http://grafana:3000", True, console)
+    rules = generate_rule_files(
+        catalog, out / "rules", "prometheus", "http://grafana:3000", True, console, out / "rule-tests"
+    )
     if rules is None:
         return None
     written = [

@@ -253,18 +253,24 @@ def generate_rules_command(
     ] = "prometheus",
     grafana_url: GrafanaOption = "http://grafana:3000",
     check: CheckOption = True,
+    tests: Annotated[
+        Path | None,
+        typer.Option("--tests", help="Also write `promtool test rules` files proving every alert, here."),
+    ] = None,
     version: VersionOption = False,
 ) -> None:
-    """Write SLO recording and burn-rate alerting rules, one file per team."""
+    """Write SLO and component alerting rules per team, plus self-monitoring; optionally their promtool tests."""
     if fmt not in {"prometheus", "prometheusrule"}:
         _fail(f"--format must be prometheus or prometheusrule, not {fmt!r}", EXIT_USAGE)
+    if tests is not None and fmt != "prometheus":
+        _fail("--tests needs --format prometheus: promtool tests read rule files", EXIT_USAGE)
     from rich.console import Console
 
     from api.build import generate_rule_files
 
     result = _load(catalog)
     console = Console(stderr=True, highlight=False)
-    written = generate_rule_files(result.catalog, out, fmt, grafana_url, check, console)
+    written = generate_rule_files(result.catalog, out, fmt, grafana_url, check, console, tests)
     if written is None:
         raise typer.Exit(EXIT_INVALID)
 

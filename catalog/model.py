@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from catalog.alert_defaults import COMPONENT_ALERTS, Severity
 from catalog.durations import Duration, Window
+from catalog.errors import did_you_mean
 from catalog.fields import (
     DatabaseUrl,
     EnvName,
@@ -334,7 +336,41 @@ class HttpAuth(Strict):
 DEFAULT_TIMEOUT = Duration.parse("5s")
 
 
-class HttpSource(Strict):
+class AlertOverride(Strict):
+    """Overrides one component alert's defaults; `false` is shorthand for `{enabled: false}`."""
+
+    enabled: bool = True
+    threshold: float | None = None
+    for_: Duration | None = Field(default=None, alias="for")
+    severity: Severity | None = None
+    labels: ExtraLabels = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bool(cls, data: Any) -> Any:
+        return {"enabled": data} if isinstance(data, bool) else data
+
+
+class HasAlerts(Strict):
+    """An entry with component alerts (catalog/alert_defaults.py lists them per kind)."""
+
+    alert_kind: ClassVar[str]
+    alerts: dict[str, AlertOverride] = {}
+
+    @field_validator("alerts")
+    @classmethod
+    def _known_alerts(cls, value: dict[str, AlertOverride]) -> dict[str, AlertOverride]:
+        known = COMPONENT_ALERTS[cls.alert_kind]
+        for key in value:
+            if key not in known:
+                raise ValueError(
+                    f"unknown {cls.alert_kind} alert {key!r}{did_you_mean(key, known)}; "
+                    f"known: {', '.join(known)}"
+                )
+        return value
+
+
+class HttpSource(HasAlerts):
     """Fields shared by sources scraped over HTTP."""
 
     name: Name
@@ -345,15 +381,18 @@ class HttpSource(Strict):
 
 
 class HdfsSource(HttpSource):
+    alert_kind = "hdfs"
     namenodes: list[HttpUrl] = Field(min_length=1)
     datanodes: list[HttpUrl] = []
 
 
 class YarnSource(HttpSource):
+    alert_kind = "yarn"
     resourcemanagers: list[HttpUrl] = Field(min_length=1)
 
 
 class SparkSource(HttpSource):
+    alert_kind = "spark"
     url: HttpUrl
     max_applications: int = Field(default=50, ge=1)
     lookback: Duration = Duration.parse("1d")
@@ -362,7 +401,8 @@ class SparkSource(HttpSource):
 GroupPattern = str  # a group name, or "re:<regex>"
 
 
-class KafkaSource(Strict):
+class KafkaSource(HasAlerts):
+    alert_kind = "kafka"
     name: Name
     service: Name
     bootstrap: str = Field(pattern=r"^[^\s,]+:\d+(,[^\s,]+:\d+)*$")
@@ -416,7 +456,8 @@ class GreatExpectationsRef(Strict):
     results_dir: str = Field(min_length=1, description="a directory of validation-result JSON files")
 
 
-class FreshnessSource(Strict):
+class FreshnessSource(HasAlerts):
+    alert_kind = "freshness"
     dataset: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
     service: Name
     max_age: Duration
@@ -457,6 +498,7 @@ class InferenceRequest(Strict):
 
 
 class InferenceSource(HttpSource):
+    alert_kind = "inference"
     url: HttpUrl
     request: InferenceRequest = InferenceRequest()
     interval: Duration = Duration.parse("15s")
@@ -500,7 +542,8 @@ class Retrain(Strict):
         return require_one(self, ("airflow", "webhook"), "retrain needs exactly one of airflow or webhook")
 
 
-class DriftMonitor(Strict):
+class DriftMonitor(HasAlerts):
+    alert_kind = "drift"
     name: Name
     service: Name
     reference: DataRef

@@ -1,29 +1,37 @@
-"""The rule pipeline: catalog → SLO rule groups (SLI recordings, metadata, alerts), with no I/O."""
+"""The rule pipeline: catalog → rule groups per file (SLO, component, self-monitoring) and their tests, with no I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from catalog.durations import Duration
 from catalog.model import Catalog
+from exporters.names import EXPORTER_JOB
 from rules import names
+from rules.component_alerts import ComponentAlert, Scenario, Series, component_alerts, component_group
 from rules.groups import Rule, RuleGroup
-from rules.slo_alerts import alert_group, unreachable_windows
+from rules.promql import matchers
+from rules.slo_alerts import alert_group, dashboard_uid, unreachable_windows
 from rules.slo_recordings import meta_group, sli_group
+from rules.unit_tests import Test, component_tests, no_data_test, slo_tests
 
 DEFAULT_GRAFANA_URL = "http://grafana:3000"
+SELF_FILE = "watchkeeper.rules.yml"
 
 
 @dataclass
 class RuleSet:
-    """Rule groups per output file, plus warnings about rules that can never fire."""
+    """Rule groups per output file, the promtool tests of each file, and warnings."""
 
     files: dict[str, list[RuleGroup]] = field(default_factory=dict)
+    tests: dict[str, list[Test]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
-def watchdog_group() -> RuleGroup:
+def self_monitoring_group() -> RuleGroup:
+    """The Watchdog heartbeat, and the exporter's own scrape target going down."""
     return RuleGroup(
-        "watchkeeper-watchdog",
+        "watchkeeper-self",
         [
             Rule(
                 alert=names.WATCHDOG_ALERT,
@@ -34,23 +42,74 @@ def watchdog_group() -> RuleGroup:
                     "description": "This alert always fires. If the dead-man's switch stops receiving it, "
                     "Prometheus or Alertmanager is down.",
                 },
-            )
+            ),
+            Rule(
+                alert=names.EXPORTER_DOWN_ALERT,
+                expr=f"up{matchers({'job': EXPORTER_JOB})} == 0",
+                for_="5m",
+                labels={"severity": "warning"},
+                annotations={
+                    "summary": "A Watchkeeper exporter is down",
+                    "description": "Prometheus cannot scrape the Watchkeeper exporter at {{ $labels.instance }}; "
+                    "every source it serves is blind.",
+                },
+            ),
         ],
     )
 
 
+def _self_tests(group: RuleGroup) -> list[Test]:
+    watchdog, exporter_down = group.rules
+    target = {"job": EXPORTER_JOB, "instance": "exporter:9108"}
+    scenario = Scenario([Series("up", target, "0x10")], [Series("up", target, "1x10")], target)
+    heartbeat: Test = {
+        "name": "Watchdog always fires",
+        "interval": "1m",
+        "input_series": [],
+        "alert_rule_test": [
+            {
+                "eval_time": "0m",
+                "alertname": names.WATCHDOG_ALERT,
+                "exp_alerts": [{"exp_labels": watchdog.labels, "exp_annotations": watchdog.annotations}],
+            }
+        ],
+    }
+    down = ComponentAlert("exporter_down", exporter_down, scenario, Duration.parse("6m"))
+    return [heartbeat, *component_tests([down])]
+
+
 def generate_rules(catalog: Catalog, grafana_url: str = DEFAULT_GRAFANA_URL) -> RuleSet:
-    """Every rule group for a catalog, one file per team plus the watchdog."""
+    """Every rule group for a catalog: per team an SLO file and a component file, plus self-monitoring."""
     result = RuleSet()
-    for slo in catalog.slos:
-        team = catalog.team_of(slo.service).name
-        groups = result.files.setdefault(f"slo-{team}.rules.yml", [])
-        groups += [sli_group(slo), meta_group(slo, catalog), alert_group(slo, catalog, grafana_url)]
-        for window in unreachable_windows(slo):
-            result.warnings.append(
-                f"SLO {slo.name}: the {window.severity} alert over {window.long}/{window.short} can never fire "
-                f"(threshold {window.factor:g} x {slo.error_budget_ratio:.4g} > 1); lower the objective "
-                "or lengthen the window"
-            )
-    result.files["watchdog.rules.yml"] = [watchdog_group()]
+    for team in catalog.teams:
+        slos = [s for s in catalog.slos if catalog.team_of(s.service).name == team.name]
+        if not slos:
+            continue
+        filename = f"slo-{team.name}.rules.yml"
+        groups: list[RuleGroup] = []
+        alerts: list[Rule] = []
+        tests: list[Test] = []
+        for slo in slos:
+            alert = alert_group(slo, catalog, grafana_url)
+            groups += [sli_group(slo), meta_group(slo, catalog), alert]
+            alerts += alert.rules
+            tests += slo_tests(slo, alert.rules)
+            if slo.sli.kind == "raw":
+                result.warnings.append(
+                    f"SLO {slo.name}: no generated promtool test (a raw SLI's query cannot be synthesised)"
+                )
+            for window in unreachable_windows(slo):
+                result.warnings.append(
+                    f"SLO {slo.name}: the {window.severity} alert over {window.long}/{window.short} can never "
+                    f"fire (threshold {window.factor:g} x {slo.error_budget_ratio:.4g} > 1); lower the "
+                    "objective or lengthen the window"
+                )
+        result.files[filename] = groups
+        result.tests[filename] = tests + no_data_test(slos, alerts)
+    for owner, component in component_alerts(catalog, grafana_url, dashboard_uid).items():
+        filename = f"components-{owner}.rules.yml"
+        result.files[filename] = [component_group(owner, component)]
+        result.tests[filename] = component_tests(component)
+    result.files[SELF_FILE] = [self_monitoring_group()]
+    result.tests[SELF_FILE] = _self_tests(result.files[SELF_FILE][0])
     return result

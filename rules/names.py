@@ -26,6 +26,7 @@ SLO_INFO = "watchkeeper_slo_info"
 ALERT_PREFIX = "Watchkeeper"
 SLO_BURN_ALERT = "WatchkeeperSLOErrorBudgetBurn"
 SLO_NO_DATA_ALERT = "WatchkeeperSLONoData"
+EXPORTER_DOWN_ALERT = "WatchkeeperExporterDown"
 WATCHDOG_ALERT = "Watchdog"
 """Always firing: the dead-man's switch that proves the alerting pipeline works end to end."""
 

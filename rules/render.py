@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from catalog.yaml_dump import dump_yaml
@@ -37,5 +38,21 @@ def write_rules(files: dict[str, list[RuleGroup]], out: Path, fmt: str = "promet
             path.write_text(prometheus_rule(stem, groups), encoding="utf-8")
         else:
             path.write_text(rule_file(groups), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_tests(tests: dict[str, list[dict[str, object]]], rules_dir: Path, out: Path) -> list[Path]:
+    """Write one `promtool test rules` file per rule file, pointing at it by relative path."""
+    from rules.unit_tests import test_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, cases in tests.items():
+        if not cases:
+            continue
+        relative = os.path.relpath(rules_dir / filename, out)
+        path = out / filename.replace(".rules.yml", ".test.yml")
+        path.write_text(HEADER + dump_yaml(test_file(relative, cases)), encoding="utf-8")
         written.append(path)
     return written

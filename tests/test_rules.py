@@ -50,16 +50,15 @@ def test_generated_rules_for_the_example_pass_promtool(tmp_path: Path) -> None:
     result = run_cli("generate", "rules", str(EXAMPLE_CATALOG), "--out", str(tmp_path))
     assert result.code == 0, result.output
     files = sorted(tmp_path.glob("*.yml"))
+    teams = ("bi", "data-engineering", "mlops", "platform")
     assert [f.name for f in files] == [
-        "slo-bi.rules.yml",
-        "slo-data-engineering.rules.yml",
-        "slo-mlops.rules.yml",
-        "slo-platform.rules.yml",
-        "watchdog.rules.yml",
+        *(f"components-{t}.rules.yml" for t in teams),
+        *(f"slo-{t}.rules.yml" for t in teams),
+        "watchkeeper.rules.yml",
     ]
     check = _promtool_check(files)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count("SUCCESS") == 5
+    assert check.stdout.count("SUCCESS") == 9
 
 
 def test_every_slo_gets_its_recordings_and_alerts() -> None:

@@ -1,0 +1,191 @@
+"""`promtool test rules` cases proving that every generated alert fires when it should and only then.
+
+SLO alerts: constant synthetic error ratios above and below each burn threshold, a low-traffic case and
+a no-data case. Component alerts: each alert's own firing and silent scenario. Inputs are the series the
+rules read: the recorded 5m SLI rates for ratio and latency SLIs (their raw queries are free-form), and
+the exporter series themselves for freshness, Kafka lag and component alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.durations import Duration
+from catalog.model import SLO
+from exporters.names import FRESHNESS_AGE_SECONDS, KAFKA_GROUP_MAX_LAG_SECONDS
+from rules import names
+from rules.component_alerts import ComponentAlert, Series
+from rules.groups import Rule
+from rules.humanize import render
+from rules.promql import number
+from rules.slo_alerts import DEFAULT_MIN_EVENTS_PER_HOUR
+from rules.slo_recordings import slo_labels
+from rules.windows import alert_windows
+
+Test = dict[str, object]
+CHECK_TIMES = ("1m", "3m", "20m")
+"""Before any `for` elapses, after the page's 2m, after the ticket's 15m."""
+
+
+@dataclass(frozen=True)
+class SLOCase:
+    name: str
+    ratio: float
+    total: float
+    inputs: list[Series]
+
+
+def _series(series: list[Series]) -> list[dict[str, str]]:
+    return [{"series": s.text(), "values": s.values} for s in series]
+
+
+def _expected(rule: Rule, out_labels: dict[str, str], value: float | None) -> dict[str, object]:
+    labels = {**out_labels, **rule.labels}
+    return {
+        "exp_labels": dict(sorted(labels.items())),
+        "exp_annotations": {k: render(v, value, labels) for k, v in rule.annotations.items()},
+    }
+
+
+def _slo_cases(slo: SLO) -> list[SLOCase]:
+    labels = slo_labels(slo)
+    sli = slo.sli
+    if sli.freshness is not None:
+        age, limit = {"dataset": sli.freshness.dataset}, sli.freshness.max_age.seconds
+        return [
+            SLOCase("stale", 1.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit * 2)}x30")]),
+            SLOCase("fresh", 0.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit / 2)}x30")]),
+        ]
+    if sli.kafka_lag is not None:
+        lag = {"cluster": sli.kafka_lag.cluster, "group": sli.kafka_lag.group}
+        limit = sli.kafka_lag.max_lag_seconds
+        metric = KAFKA_GROUP_MAX_LAG_SECONDS
+        return [
+            SLOCase("lagging", 1.0, 1.0, [Series(metric, lag, f"{number(limit * 2)}x30")]),
+            SLOCase("keeping up", 0.0, 1.0, [Series(metric, lag, f"{number(limit / 2)}x30")]),
+        ]
+    budget = slo.error_budget_ratio
+    windows = alert_windows(slo.window.period)
+    page = [w.factor for w in windows if w.severity == "page"]
+    ticket = [w.factor for w in windows if w.severity == "ticket"]
+    minimum = slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
+    busy, quiet = max(1.0, 2 * minimum / 3600), minimum / 3600 / 4
+
+    def case(name: str, ratio: float, total: float) -> SLOCase:
+        ratio = min(1.0, round(ratio, 9))
+        inputs = [
+            Series(names.SLI_ERRORS_RATE5M, labels, f"{number(ratio * total)}x30"),
+            Series(names.SLI_TOTAL_RATE5M, labels, f"{number(total)}x30"),
+        ]
+        return SLOCase(name, ratio, total, inputs)
+
+    return [
+        case("burning fast", 2 * max(page) * budget, busy),
+        case("burning just under the page thresholds", 0.9 * min(page) * budget, busy),
+        case("burning just under the ticket thresholds", 0.9 * min(ticket) * budget, busy),
+        case("burning fast on too little traffic to page", 2 * max(page) * budget, quiet),
+    ]
+
+
+def _slo_fires(slo: SLO, rule: Rule, case: SLOCase, at: Duration) -> bool:
+    severity = rule.labels["burn"]
+    factors = [w.factor for w in alert_windows(slo.window.period) if w.severity == severity]
+    over = any(case.ratio > f * slo.error_budget_ratio for f in factors)
+    if severity == "page" and slo.sli.kind in {"events", "latency"}:
+        minimum = slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
+        over = over and case.total * 3600 >= minimum
+    return over and at.ms >= (Duration.parse(rule.for_).ms if rule.for_ else 0)
+
+
+def slo_tests(slo: SLO, alerts: list[Rule]) -> list[Test]:
+    """Test groups for one SLO's burn-rate alerts; none for raw SLIs (their query is opaque)."""
+    if slo.sli.kind == "raw":
+        return []
+    burn = [r for r in alerts if r.alert != names.SLO_NO_DATA_ALERT]
+    alertnames = sorted({r.alert for r in burn if r.alert})
+    tests: list[Test] = []
+    for case in _slo_cases(slo):
+        checks = []
+        for at_text in CHECK_TIMES:
+            at = Duration.parse(at_text)
+            for alertname in alertnames:
+                firing = [r for r in burn if r.alert == alertname and _slo_fires(slo, r, case, at)]
+                checks.append(
+                    {
+                        "eval_time": at_text,
+                        "alertname": alertname,
+                        "exp_alerts": [_expected(r, slo_labels(slo), case.ratio) for r in firing],
+                    }
+                )
+        tests.append(
+            {
+                "name": f"SLO {slo.name}: {case.name} (error ratio {case.ratio:g})",
+                "interval": "1m",
+                "input_series": _series(case.inputs),
+                "alert_rule_test": checks,
+            }
+        )
+    return tests
+
+
+def no_data_test(slos: list[SLO], alerts: list[Rule]) -> list[Test]:
+    """With no SLI data at all, every SLO whose SLI can go missing reports it."""
+    expected = []
+    for slo in slos:
+        if slo.sli.kind == "raw":
+            continue  # a raw SLI's total is vector(1): never absent
+        rule = next(r for r in alerts if r.alert == names.SLO_NO_DATA_ALERT and r.labels["slo"] == slo.name)
+        expected.append(_expected(rule, {"slo": slo.name, "service": slo.service}, None))
+    if not expected:
+        return []
+    return [
+        {
+            "name": "no SLI data: every SLO says so after 15m",
+            "interval": "1m",
+            "input_series": [],
+            "alert_rule_test": [
+                {"eval_time": "10m", "alertname": names.SLO_NO_DATA_ALERT, "exp_alerts": []},
+                {"eval_time": "20m", "alertname": names.SLO_NO_DATA_ALERT, "exp_alerts": expected},
+            ],
+        }
+    ]
+
+
+def component_tests(alerts: list[ComponentAlert]) -> list[Test]:
+    """A firing and a silent test group per component alert."""
+    tests: list[Test] = []
+    for alert in alerts:
+        name = alert.rule.alert or ""
+        # Alerts sharing this name (the same alert for other sources) are kept quiet with their own
+        # silent inputs, so only the alert under test may fire.
+        others = [s for a in alerts if a is not alert and a.rule.alert == name for s in a.scenario.silent]
+        sc, at = alert.scenario, str(alert.eval_time)
+        where = " ".join(v for k, v in alert.rule.labels.items() if k in {"component", "source"})
+        label = f"{name} ({where})" if where else name
+        tests.append(
+            {
+                "name": f"{label} fires",
+                "interval": "1m",
+                "input_series": _series(sc.firing + others),
+                "alert_rule_test": [
+                    {
+                        "eval_time": at,
+                        "alertname": name,
+                        "exp_alerts": [_expected(alert.rule, sc.out_labels, sc.value)],
+                    }
+                ],
+            }
+        )
+        tests.append(
+            {
+                "name": f"{label} stays silent",
+                "interval": "1m",
+                "input_series": _series(sc.silent + others),
+                "alert_rule_test": [{"eval_time": at, "alertname": name, "exp_alerts": []}],
+            }
+        )
+    return tests
+
+
+def test_file(rule_file: str, tests: list[Test]) -> dict[str, object]:
+    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
