@@ -247,6 +247,9 @@ class AlertSpec(Strict):
     """One burn-rate alert (page or ticket); `page: false` is shorthand for `page: {enabled: false}`."""
 
     enabled: bool = True
+    for_: Duration | None = Field(
+        default=None, alias="for", description="how long the burn must last (default: page 2m, ticket 15m)"
+    )
     labels: ExtraLabels = {}
     annotations: dict[str, str] = {}
 

@@ -28,6 +28,8 @@ class RoutingOptions:
     secrets_dir: str = "/etc/alertmanager/secrets"
     smtp_smarthost: str = "localhost:25"
     smtp_from: str = "alertmanager@localhost"
+    group_wait: str = "30s"
+    group_interval: str = "5m"
 
 
 def _secret(env: str | None, file: str | None, options: RoutingOptions) -> str:
@@ -123,8 +125,8 @@ def alertmanager_config(catalog: Catalog, options: RoutingOptions = RoutingOptio
         "route": {
             "receiver": DEFAULT_RECEIVER,
             "group_by": GROUP_BY,
-            "group_wait": "30s",
-            "group_interval": "5m",
+            "group_wait": options.group_wait,
+            "group_interval": options.group_interval,
             "repeat_interval": "4h",
             "routes": [
                 {

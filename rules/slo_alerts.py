@@ -10,6 +10,7 @@ from rules.slo_recordings import selector
 from rules.windows import AlertWindow, alert_windows
 
 SEVERITY = {"page": "critical", "ticket": "warning"}
+DEFAULT_FOR = {"page": "2m", "ticket": "15m"}
 DEFAULT_MIN_EVENTS_PER_HOUR = 10.0
 
 
@@ -72,7 +73,7 @@ def alert_group(slo: SLO, catalog: Catalog, grafana_url: str) -> RuleGroup:
             Rule(
                 alert=name,
                 expr=expr,
-                for_="2m" if severity == "page" else "15m",
+                for_=str(spec.for_) if spec.for_ else DEFAULT_FOR[severity],
                 labels={**base_labels, **spec.labels, "severity": level, "burn": severity},
                 annotations={
                     "summary": slo.alerting.annotations.get("summary")

@@ -23,8 +23,14 @@ from rules.slo_recordings import slo_labels
 from rules.windows import alert_windows
 
 Test = dict[str, object]
-CHECK_TIMES = ("1m", "3m", "20m")
-"""Before any `for` elapses, after the page's 2m, after the ticket's 15m."""
+
+
+def _check_times(alerts: list[Rule]) -> list[Duration]:
+    """Just before the shortest `for` elapses, then just after each alert's `for`."""
+    minute = 60_000
+    fors = sorted({Duration.parse(r.for_).ms if r.for_ else 0 for r in alerts})
+    times = {max(0, fors[0] - minute)} | {f + minute for f in fors}
+    return [Duration(t) for t in sorted(times)]
 
 
 @dataclass(frozen=True)
@@ -47,22 +53,23 @@ def _expected(rule: Rule, out_labels: dict[str, str], value: float | None) -> di
     }
 
 
-def _slo_cases(slo: SLO) -> list[SLOCase]:
+def _slo_cases(slo: SLO, minutes: int) -> list[SLOCase]:
     labels = slo_labels(slo)
+    span = f"x{minutes}"
     sli = slo.sli
     if sli.freshness is not None:
         age, limit = {"dataset": sli.freshness.dataset}, sli.freshness.max_age.seconds
         return [
-            SLOCase("stale", 1.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit * 2)}x30")]),
-            SLOCase("fresh", 0.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit / 2)}x30")]),
+            SLOCase("stale", 1.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit * 2)}{span}")]),
+            SLOCase("fresh", 0.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit / 2)}{span}")]),
         ]
     if sli.kafka_lag is not None:
         lag = {"cluster": sli.kafka_lag.cluster, "group": sli.kafka_lag.group}
         limit = sli.kafka_lag.max_lag_seconds
         metric = KAFKA_GROUP_MAX_LAG_SECONDS
         return [
-            SLOCase("lagging", 1.0, 1.0, [Series(metric, lag, f"{number(limit * 2)}x30")]),
-            SLOCase("keeping up", 0.0, 1.0, [Series(metric, lag, f"{number(limit / 2)}x30")]),
+            SLOCase("lagging", 1.0, 1.0, [Series(metric, lag, f"{number(limit * 2)}{span}")]),
+            SLOCase("keeping up", 0.0, 1.0, [Series(metric, lag, f"{number(limit / 2)}{span}")]),
         ]
     budget = slo.error_budget_ratio
     windows = alert_windows(slo.window.period)
@@ -74,8 +81,8 @@ def _slo_cases(slo: SLO) -> list[SLOCase]:
     def case(name: str, ratio: float, total: float) -> SLOCase:
         ratio = min(1.0, round(ratio, 9))
         inputs = [
-            Series(names.SLI_ERRORS_RATE5M, labels, f"{number(ratio * total)}x30"),
-            Series(names.SLI_TOTAL_RATE5M, labels, f"{number(total)}x30"),
+            Series(names.SLI_ERRORS_RATE5M, labels, f"{number(ratio * total)}{span}"),
+            Series(names.SLI_TOTAL_RATE5M, labels, f"{number(total)}{span}"),
         ]
         return SLOCase(name, ratio, total, inputs)
 
@@ -104,15 +111,15 @@ def slo_tests(slo: SLO, alerts: list[Rule]) -> list[Test]:
     burn = [r for r in alerts if r.alert != names.SLO_NO_DATA_ALERT]
     alertnames = sorted({r.alert for r in burn if r.alert})
     tests: list[Test] = []
-    for case in _slo_cases(slo):
+    times = _check_times(burn)
+    for case in _slo_cases(slo, times[-1].ms // 60_000 + 5):
         checks = []
-        for at_text in CHECK_TIMES:
-            at = Duration.parse(at_text)
+        for at in times:
             for alertname in alertnames:
                 firing = [r for r in burn if r.alert == alertname and _slo_fires(slo, r, case, at)]
                 checks.append(
                     {
-                        "eval_time": at_text,
+                        "eval_time": str(at),
                         "alertname": alertname,
                         "exp_alerts": [_expected(r, slo_labels(slo), case.ratio) for r in firing],
                     }
