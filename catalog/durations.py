@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -44,6 +45,18 @@ def _text_schema(cls: type, parse: Callable[[str], Any], error_type: str) -> cor
     )
 
 
+@lru_cache(maxsize=4096)
+def _format_ms(ms: int) -> str:
+    rest, parts = ms, []
+    for name, unit in _UNITS:
+        if name in {"y", "w"}:  # Prometheus users read 30d and 90d, not 4w2d.
+            continue
+        if rest >= unit:
+            parts.append(f"{rest // unit}{name}")
+            rest %= unit
+    return "".join(parts) or "0s"
+
+
 @dataclass(frozen=True, order=True)
 class Duration:
     """A non-negative duration held in milliseconds, rendered in Prometheus syntax."""
@@ -74,14 +87,7 @@ class Duration:
         return self.ms / 1000
 
     def __str__(self) -> str:
-        rest, parts = self.ms, []
-        for name, unit in _UNITS:
-            if name in {"y", "w"}:  # Prometheus users read 30d and 90d, not 4w2d.
-                continue
-            if rest >= unit:
-                parts.append(f"{rest // unit}{name}")
-                rest %= unit
-        return "".join(parts) or "0s"
+        return _format_ms(self.ms)
 
     @classmethod
     def __get_pydantic_core_schema__(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -564,11 +565,19 @@ class Catalog(Strict):
     sources: Sources = Sources()
     drift: list[DriftMonitor] = []
 
+    @cached_property
+    def _team_index(self) -> dict[str, Team]:
+        return {t.name: t for t in self.teams}
+
+    @cached_property
+    def _service_index(self) -> dict[str, Service]:
+        return {s.name: s for s in self.services}
+
     def team(self, name: str) -> Team:
-        return next(t for t in self.teams if t.name == name)
+        return self._team_index[name]
 
     def service(self, name: str) -> Service:
-        return next(s for s in self.services if s.name == name)
+        return self._service_index[name]
 
     def team_of(self, service: str) -> Team:
         return self.team(self.service(service).team)

@@ -94,34 +94,58 @@ def _slo_cases(slo: SLO, minutes: int) -> list[SLOCase]:
     ]
 
 
-def _slo_fires(slo: SLO, rule: Rule, case: SLOCase, at: Duration) -> bool:
-    severity = rule.labels["burn"]
-    factors = [w.factor for w in alert_windows(slo.window.period) if w.severity == severity]
-    over = any(case.ratio > f * slo.error_budget_ratio for f in factors)
-    if severity == "page" and slo.sli.kind in {"events", "latency"}:
-        minimum = slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
+@dataclass(frozen=True)
+class _BurnRule:
+    """A burn-rate alert rule with what decides when it fires, computed once per SLO."""
+
+    rule: Rule
+    thresholds: list[float]
+    for_ms: int
+    guarded: bool
+    """Subject to the low-traffic guard (page alerts of event-counting SLIs)."""
+
+
+def _burn_rules(slo: SLO, rules: list[Rule]) -> list[_BurnRule]:
+    windows = alert_windows(slo.window.period)
+    out = []
+    for rule in rules:
+        severity = rule.labels["burn"]
+        thresholds = [w.factor * slo.error_budget_ratio for w in windows if w.severity == severity]
+        for_ms = Duration.parse(rule.for_).ms if rule.for_ else 0
+        guarded = severity == "page" and slo.sli.kind in {"events", "latency"}
+        out.append(_BurnRule(rule, thresholds, for_ms, guarded))
+    return out
+
+
+def _slo_fires(burn: _BurnRule, case: SLOCase, at: Duration, minimum: float) -> bool:
+    over = any(case.ratio > t for t in burn.thresholds)
+    if burn.guarded:
         over = over and case.total * 3600 >= minimum
-    return over and at.ms >= (Duration.parse(rule.for_).ms if rule.for_ else 0)
+    return over and at.ms >= burn.for_ms
 
 
 def slo_tests(slo: SLO, alerts: list[Rule]) -> list[Test]:
     """Test groups for one SLO's burn-rate alerts; none for raw SLIs (their query is opaque)."""
     if slo.sli.kind == "raw":
         return []
-    burn = [r for r in alerts if r.alert != names.SLO_NO_DATA_ALERT]
-    alertnames = sorted({r.alert for r in burn if r.alert})
+    burn = _burn_rules(slo, [r for r in alerts if r.alert != names.SLO_NO_DATA_ALERT])
+    alertnames = sorted({b.rule.alert for b in burn if b.rule.alert})
+    minimum = slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
     tests: list[Test] = []
-    times = _check_times(burn)
+    times = _check_times([b.rule for b in burn])
+    labels = slo_labels(slo)
     for case in _slo_cases(slo, times[-1].ms // 60_000 + 5):
         checks = []
         for at in times:
             for alertname in alertnames:
-                firing = [r for r in burn if r.alert == alertname and _slo_fires(slo, r, case, at)]
+                firing = [
+                    b.rule for b in burn if b.rule.alert == alertname and _slo_fires(b, case, at, minimum)
+                ]
                 checks.append(
                     {
                         "eval_time": str(at),
                         "alertname": alertname,
-                        "exp_alerts": [_expected(r, slo_labels(slo), case.ratio) for r in firing],
+                        "exp_alerts": [_expected(r, labels, case.ratio) for r in firing],
                     }
                 )
         tests.append(

@@ -35,6 +35,11 @@ def _table() -> dict[str, object]:
 
 def alert_windows(period: Duration) -> list[AlertWindow]:
     """The page and ticket windows for an SLO period, with factor = budget share x period / long window."""
+    return list(_alert_windows(period))
+
+
+@cache
+def _alert_windows(period: Duration) -> tuple[AlertWindow, ...]:
     table = _table()
     periods = table.get("periods") or {}
     assert isinstance(periods, dict)
@@ -47,7 +52,7 @@ def alert_windows(period: Duration) -> list[AlertWindow]:
             share = float(row["budget_percent"]) / 100
             factor = round(share * period.seconds / long.seconds, 6)
             windows.append(AlertWindow(severity, long, short, float(row["budget_percent"]), factor))
-    return windows
+    return tuple(windows)
 
 
 def sli_windows(period: Duration) -> list[Duration]:
