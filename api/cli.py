@@ -236,6 +236,55 @@ def build(
     console.print(f"[green]built[/] {len(written)} artifacts in {out}/")
 
 
+@app.command()
+def exporter(
+    catalog: CatalogArg,
+    listen: Annotated[
+        str, typer.Option("--listen", help="host:port to serve /metrics and /healthz on.")
+    ] = "127.0.0.1:9108",
+    only: Annotated[
+        str | None, typer.Option("--only", help="Comma-separated source kinds to collect (hdfs,yarn,spark).")
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+    version: VersionOption = False,
+) -> None:
+    """Serve Prometheus metrics for every source in the catalog (logs are logfmt on stderr)."""
+    host, _, port_text = listen.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        _fail(f"--listen must be host:port, such as 127.0.0.1:9108, not {listen!r}", EXIT_USAGE)
+    if log_level.lower() not in {"debug", "info", "warning", "error"}:
+        _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}", EXIT_USAGE)
+    from exporters import logs
+    from exporters.http import ConfigError
+    from exporters.runtime import Runtime
+    from exporters.server import serve
+    from exporters.sources import IMPLEMENTED, build_sources
+
+    kinds = None
+    if only is not None:
+        kinds = {k.strip() for k in only.split(",") if k.strip()}
+        unknown = sorted(kinds - set(IMPLEMENTED))
+        if unknown or not kinds:
+            _fail(f"--only takes {', '.join(IMPLEMENTED)}; not {', '.join(unknown) or 'nothing'}", EXIT_USAGE)
+    result = _load(catalog)
+    logs.setup(log_level)
+    import logging
+
+    log = logging.getLogger("watchkeeper.exporter")
+    try:
+        sources, notes = build_sources(result.catalog, kinds)
+    except ConfigError as exc:
+        _fail(str(exc))
+    for note in notes:
+        log.warning(note)
+    if not sources:
+        log.warning("no sources to collect; serving ownership info only")
+    try:
+        serve(Runtime(result.catalog, sources), host.strip("[]"), int(port_text))
+    except OSError as exc:
+        _fail(f"cannot listen on {listen}: {exc.strerror}", EXIT_USAGE)
+
+
 GrafanaOption = Annotated[str, typer.Option("--grafana-url", help="Base URL for dashboard links in alerts.")]
 CheckOption = Annotated[
     bool, typer.Option("--check/--no-check", help="Check every rule with promtool first.")

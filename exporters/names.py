@@ -14,7 +14,7 @@ EXPORTER_JOB = "watchkeeper-exporter"
 SOURCE_LABEL = "source"
 OWNERSHIP_INFO = "watchkeeper_ownership_info"
 """1 per catalog service; labels `service`, `team`, `tier`."""
-ERROR_KINDS = ("timeout", "connection", "http_status", "parse")
+ERROR_KINDS = ("timeout", "connection", "http_status", "parse", "too_large")
 
 
 def up(prefix: str) -> str:
@@ -40,8 +40,8 @@ HDFS_MISSING_BLOCKS = "hdfs_namenode_missing_blocks"
 HDFS_CORRUPT_BLOCKS = "hdfs_namenode_corrupt_blocks"
 HDFS_UNDER_REPLICATED_BLOCKS = "hdfs_namenode_under_replicated_blocks"
 HDFS_PENDING_REPLICATION_BLOCKS = "hdfs_namenode_pending_replication_blocks"
-HDFS_BLOCKS_TOTAL = "hdfs_namenode_blocks_total_count"
-HDFS_FILES_TOTAL = "hdfs_namenode_files_total_count"
+HDFS_BLOCKS_TOTAL = "hdfs_namenode_blocks"
+HDFS_FILES_TOTAL = "hdfs_namenode_files"
 HDFS_LIVE_DATANODES = "hdfs_namenode_live_datanodes"
 HDFS_DEAD_DATANODES = "hdfs_namenode_dead_datanodes"
 HDFS_STALE_DATANODES = "hdfs_namenode_stale_datanodes"

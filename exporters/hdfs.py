@@ -1,0 +1,242 @@
+"""HDFS from the NameNode (and DataNode) `/jmx` servlets: capacity, block health, HA state, DataNodes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from catalog.model import HdfsSource
+from exporters import names as m
+from exporters.http import ScrapeError, resolve_auth
+from exporters.metric_set import MetricSet, number
+from exporters.runtime import Scrape, Source
+
+FSNAMESYSTEM = "Hadoop:service=NameNode,name=FSNamesystem"
+FSNAMESYSTEM_STATE = "Hadoop:service=NameNode,name=FSNamesystemState"
+NAMENODE_INFO = "Hadoop:service=NameNode,name=NameNodeInfo"
+DATANODE_INFO = "Hadoop:service=DataNode,name=DataNodeInfo"
+HA_STATES = ("active", "standby", "observer", "initializing", "stopping")
+
+# (metric, help, bean field) from FSNamesystem (FSNamesystemState fields override where both exist).
+_NAMESYSTEM_GAUGES = [
+    (m.HDFS_CAPACITY_TOTAL_BYTES, "Configured capacity in bytes", "CapacityTotal"),
+    (m.HDFS_CAPACITY_USED_BYTES, "DFS used bytes", "CapacityUsed"),
+    (m.HDFS_CAPACITY_REMAINING_BYTES, "Remaining bytes", "CapacityRemaining"),
+    (m.HDFS_MISSING_BLOCKS, "Blocks with no replica left", "MissingBlocks"),
+    (m.HDFS_CORRUPT_BLOCKS, "Corrupt blocks", "CorruptBlocks"),
+    (m.HDFS_UNDER_REPLICATED_BLOCKS, "Under-replicated blocks", "UnderReplicatedBlocks"),
+    (m.HDFS_PENDING_REPLICATION_BLOCKS, "Blocks pending replication", "PendingReplicationBlocks"),
+    (m.HDFS_BLOCKS_TOTAL, "Blocks in the namespace", "BlocksTotal"),
+    (m.HDFS_FILES_TOTAL, "Files and directories in the namespace", "FilesTotal"),
+    (m.HDFS_STALE_DATANODES, "DataNodes marked stale", "StaleDataNodes"),
+    (
+        m.HDFS_TRANSACTIONS_SINCE_CHECKPOINT,
+        "Edit-log transactions since the last checkpoint",
+        "TransactionsSinceLastCheckpoint",
+    ),
+]
+_REQUIRED = (
+    "CapacityTotal",
+    "CapacityUsed",
+    "CapacityRemaining",
+    "MissingBlocks",
+    "CorruptBlocks",
+    "UnderReplicatedBlocks",
+)
+
+
+def endpoint(url: str) -> str:
+    """`host:port` of a URL: the label value for a NameNode or DataNode."""
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def beans(payload: Any, url: str) -> dict[str, dict[str, Any]]:
+    """The `beans` of a /jmx answer by name; ScrapeError(parse) if the shape is wrong."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("beans"), list):
+        raise ScrapeError("parse", f"{url}: a /jmx answer needs a 'beans' list")
+    return {b["name"]: b for b in payload["beans"] if isinstance(b, dict) and isinstance(b.get("name"), str)}
+
+
+def nested_json(bean: dict[str, Any], key: str, url: str) -> dict[str, Any]:
+    """NameNodeInfo keeps LiveNodes/DeadNodes as JSON strings inside the JSON."""
+    raw = bean.get(key)
+    if raw in (None, ""):
+        return {}
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise ScrapeError("parse", f"{url}: {key} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ScrapeError("parse", f"{url}: {key} is not a JSON object")
+    return value
+
+
+class HdfsCollector(Source):
+    kind = "hdfs"
+    prefix = m.HDFS_PREFIX
+
+    def __init__(self, config: HdfsSource) -> None:
+        super().__init__(config.name, config.service, config.timeout.seconds)
+        self.config = config
+        self.auth: httpx.Auth | None = resolve_auth(config.auth, f"hdfs source {config.name}")
+
+    async def _jmx(self, scrape: Scrape, base: str, query: str) -> dict[str, dict[str, Any]]:
+        url = f"{base.rstrip('/')}/jmx"
+        payload = await scrape.http.get_json(
+            url, params={"qry": query}, timeout=self.timeout, auth=self.auth, verify=self.config.tls_verify
+        )
+        return beans(payload, url)
+
+    async def collect(self, scrape: Scrape) -> None:
+        namenodes = [self._namenode(scrape, url) for url in self.config.namenodes]
+        datanodes = [self._datanode(scrape, url) for url in self.config.datanodes]
+        results = await asyncio.gather(*namenodes, *datanodes, return_exceptions=True)
+        for result in results:
+            if isinstance(result, ScrapeError):
+                scrape.fail(result)
+            elif isinstance(result, BaseException):
+                raise result
+        infos = [r for r in results[: len(namenodes)] if isinstance(r, tuple)]
+        # Per-DataNode detail once, from the active NameNode (every NameNode lists the same DataNodes).
+        chosen = next((info for state, info in infos if state == "active"), infos[0][1] if infos else None)
+        if chosen is not None:
+            self._datanode_detail(scrape.metrics, chosen[0], chosen[1])
+
+    async def _namenode(self, scrape: Scrape, url: str) -> tuple[str, tuple[dict[str, Any], str]]:
+        system, info = await asyncio.gather(
+            self._jmx(scrape, url, f"{FSNAMESYSTEM}*"), self._jmx(scrape, url, NAMENODE_INFO)
+        )
+        fs = system.get(FSNAMESYSTEM)
+        nn_info = info.get(NAMENODE_INFO)
+        if fs is None or nn_info is None:
+            missing = [b for b, v in ((FSNAMESYSTEM, fs), (NAMENODE_INFO, nn_info)) if v is None]
+            raise ScrapeError("parse", f"{url}/jmx: bean {', '.join(missing)} missing")
+        state_bean = system.get(FSNAMESYSTEM_STATE, {})
+        merged = {**fs, **state_bean}
+        labels = {m.SOURCE_LABEL: self.name, "namenode": endpoint(url)}
+        out = scrape.metrics
+        for metric, help_text, key in _NAMESYSTEM_GAUGES:
+            out.gauge(metric, help_text, labels, number(merged.get(key)))
+        live = nested_json(nn_info, "LiveNodes", url)
+        dead = nested_json(nn_info, "DeadNodes", url)
+        out.gauge(
+            m.HDFS_LIVE_DATANODES,
+            "Live DataNodes",
+            labels,
+            number(merged.get("NumLiveDataNodes")) if "NumLiveDataNodes" in merged else len(live),
+        )
+        out.gauge(
+            m.HDFS_DEAD_DATANODES,
+            "Dead DataNodes",
+            labels,
+            number(merged.get("NumDeadDataNodes")) if "NumDeadDataNodes" in merged else len(dead),
+        )
+        volume_failures = merged.get("VolumeFailuresTotal")
+        if volume_failures is None:
+            volume_failures = sum(
+                number(n.get("volfails")) or 0 for n in live.values() if isinstance(n, dict)
+            )
+        out.gauge(m.HDFS_VOLUME_FAILURES, "Failed DataNode volumes", labels, number(volume_failures))
+        safemode = merged.get("FSState") == "safeMode" or bool(nn_info.get("Safemode"))
+        out.gauge(m.HDFS_SAFEMODE, "1 while the NameNode is in safemode", labels, 1 if safemode else 0)
+        state = str(fs.get("tag.HAState") or nn_info.get("State") or "active").lower()
+        out.gauge(m.HDFS_HA_ACTIVE, "1 on the active NameNode", labels, 1 if state == "active" else 0)
+        for candidate in HA_STATES:
+            out.gauge(
+                m.HDFS_HA_STATE,
+                "NameNode HA state",
+                {**labels, "state": candidate},
+                1 if state == candidate else 0,
+            )
+        checkpoint_ms = number(merged.get("LastCheckpointTime"))
+        out.gauge(
+            m.HDFS_LAST_CHECKPOINT_TIMESTAMP,
+            "Unix time of the last checkpoint",
+            labels,
+            checkpoint_ms / 1000 if checkpoint_ms else None,
+        )
+        missing = [key for key in _REQUIRED if number(merged.get(key)) is None]
+        if missing:
+            raise ScrapeError("parse", f"{url}/jmx: {FSNAMESYSTEM} lacks {', '.join(missing)}")
+        return state, ({"LiveNodes": live, "DeadNodes": dead}, url)
+
+    def _datanode_detail(self, out: MetricSet, nodes: dict[str, Any], url: str) -> None:
+        for live, table in ((1, nodes["LiveNodes"]), (0, nodes["DeadNodes"])):
+            for name, node in table.items():
+                if not isinstance(node, dict):
+                    continue
+                labels = {m.SOURCE_LABEL: self.name, "datanode": name}
+                out.gauge(
+                    m.HDFS_DATANODE_LIVE,
+                    "1 if the NameNode lists the DataNode as live, 0 if dead",
+                    labels,
+                    live,
+                )
+                out.gauge(
+                    m.HDFS_DATANODE_LAST_CONTACT_SECONDS,
+                    "Seconds since the DataNode's last heartbeat",
+                    labels,
+                    number(node.get("lastContact")),
+                )
+                if live:
+                    out.gauge(
+                        m.HDFS_DATANODE_CAPACITY_BYTES,
+                        "DataNode capacity",
+                        labels,
+                        number(node.get("capacity")),
+                    )
+                    out.gauge(
+                        m.HDFS_DATANODE_USED_BYTES,
+                        "DataNode DFS used bytes",
+                        labels,
+                        number(node.get("usedSpace", node.get("used"))),
+                    )
+                    out.gauge(
+                        m.HDFS_DATANODE_REMAINING_BYTES,
+                        "DataNode remaining bytes",
+                        labels,
+                        number(node.get("remaining")),
+                    )
+                    out.gauge(
+                        m.HDFS_DATANODE_BLOCKS,
+                        "Blocks on the DataNode",
+                        labels,
+                        number(node.get("numBlocks")),
+                    )
+                    out.gauge(
+                        m.HDFS_DATANODE_VOLUME_FAILURES,
+                        "Failed volumes on the DataNode",
+                        labels,
+                        number(node.get("volfails")),
+                    )
+
+    async def _datanode(self, scrape: Scrape, url: str) -> None:
+        found = await self._jmx(scrape, url, DATANODE_INFO)
+        bean = found.get(DATANODE_INFO)
+        if bean is None:
+            raise ScrapeError("parse", f"{url}/jmx: bean {DATANODE_INFO} missing")
+        labels = {m.SOURCE_LABEL: self.name, "datanode": endpoint(url)}
+        scrape.metrics.gauge(
+            m.HDFS_DATANODE_XCEIVERS, "Active data transfer threads", labels, number(bean.get("XceiverCount"))
+        )
+        for volume, info in nested_json(bean, "VolumeInfo", url).items():
+            if not isinstance(info, dict):
+                continue
+            vlabels = {**labels, "volume": volume}
+            scrape.metrics.gauge(
+                m.HDFS_DATANODE_VOLUME_USED_BYTES,
+                "Bytes used on the volume",
+                vlabels,
+                number(info.get("usedSpace")),
+            )
+            scrape.metrics.gauge(
+                m.HDFS_DATANODE_VOLUME_FREE_BYTES,
+                "Bytes free on the volume",
+                vlabels,
+                number(info.get("freeSpace")),
+            )
