@@ -111,6 +111,12 @@ class HdfsCollector(Source):
         system, info = await asyncio.gather(
             self._jmx(scrape, url, f"{FSNAMESYSTEM}*"), self._jmx(scrape, url, NAMENODE_INFO)
         )
+        return self.parse_namenode(scrape.metrics, url, system, info)
+
+    def parse_namenode(
+        self, out: MetricSet, url: str, system: dict[str, dict[str, Any]], info: dict[str, dict[str, Any]]
+    ) -> tuple[str, tuple[dict[str, Any], str]]:
+        """NameNode metrics from its FSNamesystem* and NameNodeInfo beans; returns (HA state, DataNode tables)."""
         fs = system.get(FSNAMESYSTEM)
         nn_info = info.get(NAMENODE_INFO)
         if fs is None or nn_info is None:
@@ -119,7 +125,6 @@ class HdfsCollector(Source):
         state_bean = system.get(FSNAMESYSTEM_STATE, {})
         merged = {**fs, **state_bean}
         labels = {m.SOURCE_LABEL: self.name, "namenode": endpoint(url)}
-        out = scrape.metrics
         for metric, help_text, key in _NAMESYSTEM_GAUGES:
             out.gauge(metric, help_text, labels, number(merged.get(key)))
         live = nested_json(nn_info, "LiveNodes", url)
