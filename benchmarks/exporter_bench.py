@@ -18,7 +18,7 @@ import json
 import statistics
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,8 +51,8 @@ def bench_scrape(runs: int, timeout_ms: int) -> None:
             for i, s in enumerate(healthy)
         ]
         sources.append(HdfsCollector(HdfsSource(name="hanging", namenodes=[hanging.url], **config)))
-        ten = stack.enter_context(_closing(Runtime(CATALOG, sources)))
-        one = stack.enter_context(_closing(Runtime(CATALOG, sources[:1])))
+        ten = stack.enter_context(closing(Runtime(CATALOG, sources)))
+        one = stack.enter_context(closing(Runtime(CATALOG, sources[:1])))
         _exposed(one)  # warm the connection pool
         single, full = [], []
         for _ in range(runs):
@@ -73,17 +73,6 @@ def bench_scrape(runs: int, timeout_ms: int) -> None:
         f"  overhead over the timeout: {(statistics.median(full) - timeout) * 1000:.0f} ms; "
         f"a sequential scrape would take at least {timeout + 9 * statistics.median(single):.3f} s"
     )
-
-
-class _closing:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-
-    def __enter__(self) -> Runtime:
-        return self.runtime
-
-    def __exit__(self, *exc: object) -> None:
-        self.runtime.close()
 
 
 def full_namenode_payload(datanodes: int) -> tuple[bytes, bytes]:
@@ -108,7 +97,7 @@ def bench_parse(runs: int, datanodes: int) -> None:
         loads.append(time.perf_counter() - start)
         start = time.perf_counter()
         out = MetricSet()
-        state, (nodes, url) = collector.parse_namenode(
+        _state, (nodes, url) = collector.parse_namenode(
             out, "http://nn1:9870", beans(json.loads(system), "nn1"), beans(json.loads(info), "nn1")
         )
         collector._datanode_detail(out, nodes, url)
