@@ -433,3 +433,7 @@ def matches(patterns: list[str], value: str) -> bool:
 
 def group_selected(source: KafkaSource, group: str) -> bool:
     return matches(source.groups, group) and not matches(source.exclude_groups, group)
+
+
+def topic_selected(source: KafkaSource, topic: str) -> bool:
+    return matches(source.topics, topic) and not matches(source.exclude_topics, topic)

@@ -418,6 +418,9 @@ class KafkaSource(HasAlerts):
     timeout: Duration = Duration.parse("10s")
     granularity: Literal["partition", "topic"] = "partition"
     max_points: int = Field(default=60, ge=2, description="lookup-table points kept per partition")
+    status_window: int = Field(
+        default=10, ge=2, description="polls Burrow's status evaluation looks back over"
+    )
     sasl_username: str | None = None
     sasl_password_env: EnvName | None = None
 

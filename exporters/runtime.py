@@ -55,6 +55,12 @@ class Source(ABC):
     async def collect(self, scrape: Scrape) -> None:
         """Fetch and add metrics; raise ScrapeError (or call scrape.fail) on failure."""
 
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Start background work (Kafka polls between scrapes); most sources have none."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Stop background work."""
+
 
 @dataclass
 class SourceResult:
@@ -80,6 +86,8 @@ class Runtime(Collector):
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="watchkeeper-scrape", daemon=True)
         self._thread.start()
+        for source in sources:
+            source.start()
 
     # --- scraping ---------------------------------------------------------------------------------
 
@@ -167,6 +175,8 @@ class Runtime(Collector):
         yield from out.families()
 
     def close(self) -> None:
+        for source in self.sources:
+            source.stop()
         asyncio.run_coroutine_threadsafe(self.pool.aclose(), self._loop).result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)

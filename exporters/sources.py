@@ -8,8 +8,8 @@ from exporters.runtime import Source
 from exporters.spark import SparkCollector
 from exporters.yarn import YarnCollector
 
-IMPLEMENTED = ("hdfs", "yarn", "spark")
-"""Source kinds the exporter collects; kafka, freshness and inference are planned."""
+IMPLEMENTED = ("hdfs", "yarn", "spark", "kafka")
+"""Source kinds the exporter collects; freshness and inference are planned."""
 
 
 def build_sources(catalog: Catalog, only: set[str] | None = None) -> tuple[list[Source], list[str]]:
@@ -23,8 +23,12 @@ def build_sources(catalog: Catalog, only: set[str] | None = None) -> tuple[list[
         sources += [YarnCollector(s) for s in src.yarn]
     if "spark" in wanted:
         sources += [SparkCollector(s) for s in src.spark]
+    if "kafka" in wanted:
+        from exporters.kafka_lag import KafkaCollector
+
+        sources += [KafkaCollector(s) for s in src.kafka]
     notes = []
-    for kind in ("kafka", "freshness", "inference"):
+    for kind in ("freshness", "inference"):
         entries = getattr(src, kind)
         if entries and kind in wanted:
             notes.append(
