@@ -85,7 +85,7 @@ def at(group: str, topic: str, partition: int) -> dict[str, str]:
 
 
 def test_exact_lag_in_offsets_and_no_commit(broker: Broker) -> None:
-    admin, _ = setup_topic(broker.bootstrap, "orders", 3, 10)
+    setup_topic(broker.bootstrap, "orders", 3, 10)
     c = consumer(broker.bootstrap, "etl")
     commit(c, "orders", {0: 4, 1: 7})  # partition 2: never committed
     c.close()
