@@ -243,7 +243,8 @@ def exporter(
         str, typer.Option("--listen", help="host:port to serve /metrics and /healthz on.")
     ] = "127.0.0.1:9108",
     only: Annotated[
-        str | None, typer.Option("--only", help="Comma-separated source kinds to collect (hdfs,yarn,spark).")
+        str | None,
+        typer.Option("--only", help="Comma-separated source kinds to collect (hdfs,yarn,spark,kafka)."),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
     version: VersionOption = False,

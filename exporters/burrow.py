@@ -9,8 +9,6 @@ membership decides between STALL (members present) and STOP (no members).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from itertools import pairwise
 
 OK, NO_COMMIT, WARN, STALL, STOP, REWIND = "OK", "NO_COMMIT", "WARN", "STALL", "STOP", "REWIND"
 SEVERITY = {OK: 0, NO_COMMIT: 1, WARN: 2, STALL: 3, STOP: 4, REWIND: 5}
@@ -21,28 +19,36 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=SEVERITY.__getitem__, default=OK)
 
 
-@dataclass
 class StatusWindow:
     """The last `size` (committed offset, lag) observations of one group's partition."""
 
-    size: int = 10
-    entries: deque[tuple[int, int]] = field(default_factory=deque)
+    __slots__ = ("entries",)
+
+    def __init__(self, size: int = 10) -> None:
+        self.entries: deque[tuple[int, int]] = deque(maxlen=size)
 
     def add(self, committed: int, lag: int) -> None:
         self.entries.append((committed, lag))
-        while len(self.entries) > self.size:
-            self.entries.popleft()
 
     def status(self, has_members: bool) -> str:
-        entries = list(self.entries)
-        if len(entries) < 2 or any(lag == 0 for _, lag in entries):
-            return OK  # too little history to judge, or the consumer caught up within the window
-        offsets = [c for c, _ in entries]
-        if any(later < earlier for earlier, later in pairwise(offsets)):
+        entries = self.entries
+        if len(entries) < 2:
+            return OK  # too little history to judge
+        rewound = False
+        lag_never_shrinks = True
+        previous_offset, previous_lag = entries[0]
+        if previous_lag == 0:
+            return OK
+        for offset, lag in list(entries)[1:]:
+            if lag == 0:
+                return OK  # the consumer caught up within the window
+            rewound = rewound or offset < previous_offset
+            lag_never_shrinks = lag_never_shrinks and lag >= previous_lag
+            previous_offset, previous_lag = offset, lag
+        if rewound:
             return REWIND
-        if offsets[-1] == offsets[0]:
+        if entries[-1][0] == entries[0][0]:
             return STALL if has_members else STOP
-        lags = [lag for _, lag in entries]
-        if all(later >= earlier for earlier, later in pairwise(lags)):
+        if lag_never_shrinks:
             return WARN  # moving, but never gaining ground (Burrow: lag not decreasing)
         return OK

@@ -81,7 +81,14 @@ class KafkaCollector(Source):
         self._first = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._admin = self._make_admin()
+        self._admin_client: Any = None
+
+    @property
+    def _admin(self) -> Any:
+        """The AdminClient, made at the first poll (so building a source opens no connection)."""
+        if self._admin_client is None:
+            self._admin_client = self._make_admin()
+        return self._admin_client
 
     def _make_admin(self) -> Any:
         from confluent_kafka.admin import AdminClient
@@ -239,31 +246,48 @@ class KafkaCollector(Source):
         group_max: dict[str, float] = {}
         group_status: dict[str, list[str]] = {}
         latest_done: set[tuple[str, int]] = set()
+        name = self.name
+        row_names = (m.KAFKA_CLUSTER_LABEL, "group", "topic", "partition")
+        status_names = (*row_names, "status")
+        end_names = (m.KAFKA_CLUSTER_LABEL, "topic", "partition")
         for p in lags:
-            where = {**cluster, "group": p.group, "topic": p.topic, "partition": str(p.partition)}
             group_status.setdefault(p.group, []).append(p.status)
             if per_partition:
+                row = (name, p.group, p.topic, str(p.partition))
                 if (p.topic, p.partition) not in latest_done:
                     latest_done.add((p.topic, p.partition))
-                    out.gauge(
+                    out.add(
+                        "gauge",
                         m.KAFKA_PARTITION_LATEST_OFFSET,
                         "Log-end offset",
-                        {**cluster, "topic": p.topic, "partition": str(p.partition)},
+                        end_names,
+                        (name, p.topic, row[3]),
                         p.latest,
                     )
-                out.gauge(
+                out.add(
+                    "gauge",
                     m.KAFKA_PARTITION_STATUS,
                     "1 for the partition's Burrow status",
-                    {**where, "status": p.status},
+                    status_names,
+                    (*row, p.status),
                     1,
                 )
-                if p.committed is not None:
-                    out.gauge(m.KAFKA_PARTITION_COMMITTED_OFFSET, "Committed offset", where, p.committed)
-                    out.gauge(m.KAFKA_PARTITION_LAG_OFFSETS, "Lag in offsets", where, p.lag)
-                    out.gauge(
+                if p.committed is not None and p.lag is not None:
+                    out.add(
+                        "gauge",
+                        m.KAFKA_PARTITION_COMMITTED_OFFSET,
+                        "Committed offset",
+                        row_names,
+                        row,
+                        p.committed,
+                    )
+                    out.add("gauge", m.KAFKA_PARTITION_LAG_OFFSETS, "Lag in offsets", row_names, row, p.lag)
+                    out.add(
+                        "gauge",
                         m.KAFKA_PARTITION_LAG_SECONDS,
                         "Estimated lag in seconds (NaN: too little history)",
-                        where,
+                        row_names,
+                        row,
                         p.lag_seconds,
                     )
             if p.lag is None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
 
 
-@dataclass
 class LagTable:
     """(offset, time) points with strictly increasing offsets, at most `max_points` of them."""
 
-    max_points: int = 60
-    points: deque[tuple[int, float]] = field(default_factory=deque)
+    __slots__ = ("points",)
+
+    def __init__(self, max_points: int = 60) -> None:
+        self.points: deque[tuple[int, float]] = deque(maxlen=max_points)
 
     def add(self, offset: int, at: float) -> None:
         """Record the log-end offset seen at `at`. An unchanged offset keeps its first time: that is when
@@ -29,8 +29,6 @@ class LagTable:
             else:
                 return
         self.points.append((offset, at))
-        while len(self.points) > self.max_points:
-            self.points.popleft()
 
     def produced_at(self, offset: int) -> float:
         """When `offset` was (or will be) the log end: NaN with fewer than two points."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,14 +28,19 @@ class MetricSet:
         self._families: dict[str, _Family] = {}
 
     def _add(self, kind: Kind, name: str, help: str, labels: dict[str, str], value: float | None) -> None:
-        if value is None:
-            return
+        if value is not None:
+            self.add(kind, name, help, tuple(labels), tuple(labels.values()), value)
+
+    def add(
+        self, kind: Kind, name: str, help: str, names: tuple[str, ...], values: tuple[str, ...], value: float
+    ) -> None:
+        """The fast path: label names and values as tuples (no dict per sample)."""
         family = self._families.get(name)
         if family is None:
-            family = self._families[name] = _Family(kind, help, tuple(labels))
-        elif tuple(labels) != family.labels:
-            raise ValueError(f"{name}: labels {tuple(labels)} differ from {family.labels}")
-        family.samples.append((tuple(labels.values()), float(value)))
+            family = self._families[name] = _Family(kind, help, names)
+        elif names != family.labels:
+            raise ValueError(f"{name}: labels {names} differ from {family.labels}")
+        family.samples.append((values, float(value)))
 
     def gauge(self, name: str, help: str, labels: dict[str, str], value: float | None) -> None:
         self._add("gauge", name, help, labels, value)
@@ -61,6 +67,23 @@ class MetricSet:
                 metric.add_metric(list(labels), value)
             yield metric
 
+    def text(self) -> str:
+        """Prometheus text format 0.0.4, written directly (prometheus_client's writer costs ~10 us/sample)."""
+        lines: list[str] = []
+        for name, family in self._families.items():
+            exposed = f"{name}_total" if family.kind == "counter" else name
+            lines.append(f"# HELP {exposed} {_escape_help(family.help)}")
+            lines.append(f"# TYPE {exposed} {family.kind}")
+            if not family.labels:
+                lines += [f"{exposed} {_format(v)}" for _, v in family.samples]
+                continue
+            template = exposed + "{" + ",".join(f'{k}="%s"' for k in family.labels) + "} "
+            for values, value in family.samples:
+                safe = tuple(_escape_label(v) for v in values) if _NEEDS_ESCAPE(" ".join(values)) else values
+                lines.append(template % safe + _format(value))
+        lines.append("")
+        return "\n".join(lines)
+
     def value(self, name: str, **labels: str) -> float | None:
         """The value of one sample, for tests and logs; None if absent."""
         family = self._families.get(name)
@@ -70,6 +93,27 @@ class MetricSet:
             if all(dict(zip(family.labels, values, strict=True)).get(k) == v for k, v in labels.items()):
                 return value
         return None
+
+
+_NEEDS_ESCAPE = re.compile(r'[\\"\n]').search
+
+
+def _escape_label(value: str) -> str:
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return value
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _format(value: float) -> str:
+    if math.isfinite(value):
+        return repr(value)
+    if math.isnan(value):
+        return "NaN"
+    return "+Inf" if value > 0 else "-Inf"
 
 
 def number(value: object) -> float | None:

@@ -138,6 +138,14 @@ class Runtime(Collector):
     # --- exposition -------------------------------------------------------------------------------
 
     def collect(self) -> Iterable[Metric]:
+        yield from self.gather().families()
+
+    def exposition(self) -> str:
+        """Scrape now and return the Prometheus text format (the fast path `/metrics` serves)."""
+        return self.gather().text()
+
+    def gather(self) -> MetricSet:
+        """Scrape every source and add the per-source and ownership series."""
         results = self.scrape()
         out = MetricSet()
         for result in results:
@@ -172,7 +180,7 @@ class Runtime(Collector):
                 {"service": service.name, "team": service.team, "tier": service.tier.value},
                 1,
             )
-        yield from out.families()
+        return out
 
     def close(self) -> None:
         for source in self.sources:

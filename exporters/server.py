@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from exporters.runtime import Runtime
@@ -24,9 +24,13 @@ def make_server(runtime: Runtime, host: str, port: int) -> ThreadingHTTPServer:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                accept = self.headers.get("Accept", "")
+                encoder, content_type = choose_encoder(accept)
                 try:
-                    body = encoder(registry)
+                    if "openmetrics" in accept:
+                        body = encoder(registry)
+                    else:  # the fast writer, same samples as prometheus_client's (tests compare them)
+                        body, content_type = runtime.exposition().encode(), CONTENT_TYPE_LATEST
                 except Exception:
                     log.exception("exposition failed")
                     self._send(

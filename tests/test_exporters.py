@@ -404,12 +404,14 @@ def test_exposition_passes_promtool_check_metrics() -> None:
         )
         sources = [hdfs("prod", [nn.url]), yarn("prod", [rm.url]), SparkCollector(config, clock=lambda: now)]
         with runtime_of(*sources) as rt:
-            text = exposition(rt)
-    result = subprocess.run(
-        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stdout + result.stderr
+            texts = [exposition(rt), rt.exposition()]  # prometheus_client's writer, then the fast one
+    for text in texts:
+        result = subprocess.run(
+            [promtool, "check", "metrics"], input=text, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip() == "" and result.stderr.strip() == "", result.stdout + result.stderr
+    assert len(texts[1].splitlines()) == len(texts[0].splitlines())
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -454,7 +456,7 @@ def test_exporter_command_serves_metrics_and_healthz_and_stops_on_sigterm(tmp_pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--only", "hdfs,kafkaa"], "--only takes hdfs, yarn, spark; not kafkaa"),
+        (["--only", "hdfs,kafkaa"], "--only takes hdfs, yarn, spark, kafka; not kafkaa"),
         (["--listen", "9108"], "--listen must be host:port"),
     ],
 )
@@ -464,3 +466,43 @@ def test_exporter_usage_errors(args: list[str], message: str) -> None:
     result = run_cli("exporter", str(EXAMPLE_CATALOG), *args)
     assert result.code == 2
     assert message in result.output
+
+
+def test_fast_writer_exposes_exactly_what_prometheus_client_does() -> None:
+    from exporters.metric_set import MetricSet
+
+    out = MetricSet()
+    tricky = ["plain", 'say "hi"', "back\\slash", "new\nline", "ünï", ""]
+    for i, text in enumerate(tricky):
+        out.gauge(
+            "wk_test_values", 'help with "quotes" and \\ and\nnewline', {"source": text, "n": str(i)}, i / 3
+        )
+    out.gauge("wk_test_special", "special values", {"v": "nan"}, float("nan"))
+    out.gauge("wk_test_special", "special values", {"v": "inf"}, float("inf"))
+    out.gauge("wk_test_special", "special values", {"v": "-inf"}, float("-inf"))
+    out.gauge("wk_test_special", "special values", {"v": "big"}, 1e21)
+    out.counter("wk_test_errors", "a counter", {"kind": "timeout"}, 3)
+    out.gauge("wk_test_nolabels", "no labels", {}, 42)
+
+    class Fixed:
+        def collect(self):  # type: ignore[no-untyped-def]
+            return out.families()
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Fixed())  # type: ignore[arg-type]
+    reference = generate_latest(registry).decode()
+    fast = out.text()
+
+    def normalised(text: str) -> list[tuple[str, str, tuple[tuple[str, str], ...], str]]:
+        rows = []
+        for family in text_string_to_metric_families(text):
+            for s in family.samples:
+                rows.append((family.documentation, s.name, tuple(sorted(s.labels.items())), repr(s.value)))
+        return sorted(rows)
+
+    assert normalised(fast) == normalised(reference)
+    promtool = require_binary("promtool")
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=fast, capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
