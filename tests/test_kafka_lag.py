@@ -75,6 +75,22 @@ def commit(c: Any, topic: str, offsets: dict[int, int]) -> None:
     c.commit(offsets=[TopicPartition(topic, p, o) for p, o in offsets.items()], asynchronous=False)
 
 
+def read_and_commit(c: Any, topic: str, partition: int, count: int) -> None:
+    """Consume `count` messages of one partition from its start, then commit the position."""
+    from confluent_kafka import TopicPartition
+
+    c.assign([TopicPartition(topic, partition, 0)])
+    got, deadline = 0, time.monotonic() + 30
+    while got < count:
+        assert time.monotonic() < deadline, f"read {got} of {count} messages"
+        message = c.poll(0.5)
+        if message is not None and message.error() is None:
+            got += 1
+            if got == count:
+                c.commit(message=message, asynchronous=False)  # commits offset + 1 of the last read
+    c.unassign()
+
+
 def collector(bootstrap: str, **extra: Any) -> KafkaCollector:
     config = KafkaSource(name="prod", service="kafka-prod", bootstrap=bootstrap, timeout="2s", **extra)
     return KafkaCollector(config)
@@ -87,7 +103,8 @@ def at(group: str, topic: str, partition: int) -> dict[str, str]:
 def test_exact_lag_in_offsets_and_no_commit(broker: Broker) -> None:
     setup_topic(broker.bootstrap, "orders", 3, 10)
     c = consumer(broker.bootstrap, "etl")
-    commit(c, "orders", {0: 4, 1: 7})  # partition 2: never committed
+    read_and_commit(c, "orders", 0, 4)  # the group really consumes 4 messages of partition 0
+    read_and_commit(c, "orders", 1, 7)  # and 7 of partition 1; partition 2: never committed
     c.close()
     kafka = collector(broker.bootstrap)
     snap = kafka.poll_once()
