@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,9 +82,10 @@ class HdfsCollector(Source):
     kind = "hdfs"
     prefix = m.HDFS_PREFIX
 
-    def __init__(self, config: HdfsSource) -> None:
+    def __init__(self, config: HdfsSource, clock: Callable[[], float] = time.time) -> None:
         super().__init__(config.name, config.service, config.timeout.seconds)
         self.config = config
+        self.clock = clock
         self.auth: httpx.Auth | None = resolve_auth(config.auth, f"hdfs source {config.name}")
 
     async def _jmx(self, scrape: Scrape, base: str, query: str) -> dict[str, dict[str, Any]]:
@@ -159,12 +162,15 @@ class HdfsCollector(Source):
                 1 if state == candidate else 0,
             )
         checkpoint_ms = number(merged.get("LastCheckpointTime"))
-        out.gauge(
-            m.HDFS_LAST_CHECKPOINT_TIMESTAMP,
-            "Unix time of the last checkpoint",
-            labels,
-            checkpoint_ms / 1000 if checkpoint_ms else None,
-        )
+        if checkpoint_ms:
+            out.gauge(
+                m.HDFS_LAST_CHECKPOINT_TIMESTAMP,
+                "Unix time of the last checkpoint",
+                labels,
+                checkpoint_ms / 1000,
+            )
+            age = max(0.0, self.clock() - checkpoint_ms / 1000)
+            out.gauge(m.HDFS_CHECKPOINT_AGE_SECONDS, "Seconds since the last checkpoint", labels, age)
         missing = [key for key in _REQUIRED if number(merged.get(key)) is None]
         if missing:
             raise ScrapeError("parse", f"{url}/jmx: {FSNAMESYSTEM} lacks {', '.join(missing)}")

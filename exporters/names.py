@@ -54,6 +54,8 @@ HDFS_HA_STATE = "hdfs_namenode_ha_state"
 """1, labelled `state` (active, standby, observer, initializing, stopping)."""
 HDFS_TRANSACTIONS_SINCE_CHECKPOINT = "hdfs_namenode_transactions_since_last_checkpoint"
 HDFS_LAST_CHECKPOINT_TIMESTAMP = "hdfs_namenode_last_checkpoint_timestamp_seconds"
+HDFS_CHECKPOINT_AGE_SECONDS = "hdfs_namenode_checkpoint_age_seconds"
+"""Seconds since the last checkpoint, at scrape time (the same as time() minus the timestamp)."""
 # Per DataNode, from NameNodeInfo's LiveNodes/DeadNodes; labels source, namenode, datanode.
 HDFS_DATANODE_CAPACITY_BYTES = "hdfs_datanode_capacity_bytes"
 HDFS_DATANODE_USED_BYTES = "hdfs_datanode_used_bytes"

@@ -90,7 +90,8 @@ def hdfs(name: str, namenodes: list[str], timeout: str = "2s", datanodes: list[s
     return HdfsCollector(
         HdfsSource(
             name=name, service="hdfs-prod", namenodes=namenodes, datanodes=list(datanodes), timeout=timeout
-        )
+        ),
+        clock=lambda: 1455829966.3,  # ten minutes after the recorded LastCheckpointTime
     )
 
 
@@ -130,6 +131,8 @@ def test_hdfs_namenode_and_datanode_values_from_real_payloads() -> None:
         assert value(found, name, **at) == number, name
     assert value(found, m.HDFS_HA_STATE, **at, state="active") == 1
     assert value(found, m.HDFS_HA_STATE, **at, state="standby") == 0
+    # LastCheckpointTime 1455829366300 ms; the test's clock reads 1455829966.3: ten minutes later.
+    assert value(found, m.HDFS_CHECKPOINT_AGE_SECONDS, **at) == pytest.approx(600)
     node = {"source": "prod", "datanode": "c68ae3949d7f:50010"}
     assert value(found, m.HDFS_DATANODE_CAPACITY_BYTES, **node) == 62725623808
     assert value(found, m.HDFS_DATANODE_USED_BYTES, **node) == 24576
