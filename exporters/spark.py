@@ -25,6 +25,13 @@ CLOCK_SKEW = 300.0
 """Seconds an end time may lie ahead of the exporter's clock (the history server's clock may run ahead)."""
 JOB_STATUSES = ("running", "succeeded", "failed", "unknown")
 _STAGE_FIELDS = {"active": "numActiveStages", "complete": "numCompletedStages", "skipped": "numSkippedStages"}
+_EXECUTOR_SUMS = [  # (metric, help, executor field, scale), summed over the application's executors
+    (m.SPARK_APP_MEMORY_USED_BYTES, "Storage memory used, over executors", "memoryUsed", 1),
+    (m.SPARK_APP_MEMORY_MAX_BYTES, "Storage memory available, over executors", "maxMemory", 1),
+    (m.SPARK_APP_GC_SECONDS, "JVM GC time, over executors", "totalGCTime", 0.001),
+    (m.SPARK_APP_SHUFFLE_READ_BYTES, "Shuffle bytes read, over executors", "totalShuffleRead", 1),
+    (m.SPARK_APP_SHUFFLE_WRITE_BYTES, "Shuffle bytes written, over executors", "totalShuffleWrite", 1),
+]
 _TASK_FIELDS = {"active": "activeTasks", "failed": "failedTasks", "completed": "completedTasks"}
 
 
@@ -148,33 +155,6 @@ class SparkCollector(Source):
             labels,
             sum(1 for e in executors if e.get("isActive")),
         )
-        out.gauge(
-            m.SPARK_APP_MEMORY_USED_BYTES,
-            "Storage memory used, over executors",
-            labels,
-            sum(number(e.get("memoryUsed")) or 0 for e in executors),
-        )
-        out.gauge(
-            m.SPARK_APP_MEMORY_MAX_BYTES,
-            "Storage memory available, over executors",
-            labels,
-            sum(number(e.get("maxMemory")) or 0 for e in executors),
-        )
-        out.gauge(
-            m.SPARK_APP_GC_SECONDS,
-            "JVM GC time, over executors",
-            labels,
-            sum(number(e.get("totalGCTime")) or 0 for e in executors) / 1000,
-        )
-        out.gauge(
-            m.SPARK_APP_SHUFFLE_READ_BYTES,
-            "Shuffle bytes read, over executors",
-            labels,
-            sum(number(e.get("totalShuffleRead")) or 0 for e in executors),
-        )
-        out.gauge(
-            m.SPARK_APP_SHUFFLE_WRITE_BYTES,
-            "Shuffle bytes written, over executors",
-            labels,
-            sum(number(e.get("totalShuffleWrite")) or 0 for e in executors),
-        )
+        for metric, help_text, key, scale in _EXECUTOR_SUMS:
+            total = sum(number(e.get(key)) or 0 for e in executors)
+            out.gauge(metric, help_text, labels, total * scale)

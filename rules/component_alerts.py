@@ -152,6 +152,22 @@ def hdfs_drafts(src: HdfsSource) -> list[_Draft]:
             Series(m.HDFS_CAPACITY_TOTAL_BYTES, nn, "100x40"),
         ]
 
+    def capacity_draft(key: str, name: str, summary: str, description: str) -> _Draft:
+        """Used share above the threshold; fires at halfway between it and 1, silent at half of it."""
+        return _Draft(
+            key,
+            name,
+            lambda t: f"max by (source) ({ratio}) > {number(t or 0)}",
+            f"HDFS {src.name} {summary}",
+            f"HDFS {src.name} is {PCT} {description}",
+            lambda t: Scenario(
+                capacity(round(((t or 0) + 1) / 2 * 100, 6)),
+                capacity(round((t or 0) * 50, 6)),
+                out,
+                round(((t or 0) + 1) / 2, 6),
+            ),
+        )
+
     return [
         *_up_drafts(m.HDFS_PREFIX, "hdfs", src.name),
         _gauge_above(
@@ -195,31 +211,12 @@ def hdfs_drafts(src: HdfsSource) -> list[_Draft]:
                 settle="60m",
             ),
         ),
-        _Draft(
-            "capacity_warning",
-            "WatchkeeperHdfsCapacityHigh",
-            lambda t: f"max by (source) ({ratio}) > {number(t or 0)}",
-            f"HDFS {src.name} is filling up",
-            f"HDFS {src.name} is {PCT} full.",
-            lambda t: Scenario(
-                capacity(round(((t or 0) + 1) / 2 * 100, 6)),
-                capacity(round((t or 0) * 50, 6)),
-                out,
-                round(((t or 0) + 1) / 2, 6),
-            ),
-        ),
-        _Draft(
+        capacity_draft("capacity_warning", "WatchkeeperHdfsCapacityHigh", "is filling up", "full."),
+        capacity_draft(
             "capacity_critical",
             "WatchkeeperHdfsCapacityCritical",
-            lambda t: f"max by (source) ({ratio}) > {number(t or 0)}",
-            f"HDFS {src.name} is nearly full",
-            f"HDFS {src.name} is {PCT} full: writes will soon fail.",
-            lambda t: Scenario(
-                capacity(round(((t or 0) + 1) / 2 * 100, 6)),
-                capacity(round((t or 0) * 50, 6)),
-                out,
-                round(((t or 0) + 1) / 2, 6),
-            ),
+            "is nearly full",
+            "full: writes will soon fail.",
         ),
         _Draft(
             "capacity_full_soon",
