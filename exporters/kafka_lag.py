@@ -93,10 +93,13 @@ class KafkaCollector(Source):
     def _make_admin(self) -> Any:
         from confluent_kafka.admin import AdminClient
 
+        # librdkafka logs every reconnect attempt; the poller logs the outage once, so keep only its worst.
+        rdkafka_log = logging.getLogger("watchkeeper.kafka.librdkafka")
+        rdkafka_log.setLevel(logging.CRITICAL)
         settings: dict[str, Any] = {
             "bootstrap.servers": self.config.bootstrap,
             "socket.timeout.ms": int(self.timeout * 1000),
-            "logger": logging.getLogger("watchkeeper.kafka.librdkafka"),
+            "logger": rdkafka_log,
         }
         if self.config.sasl_username:
             env = self.config.sasl_password_env
@@ -156,7 +159,12 @@ class KafkaCollector(Source):
         from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 
         admin, t = self._admin, self.timeout
+        # Metadata first: it fails fast and clearly when no broker can be reached (list_consumer_groups
+        # would instead answer an empty list with its errors on the side).
+        metadata = admin.list_topics(timeout=t)
         listed = admin.list_consumer_groups(request_timeout=t).result(timeout=t)
+        if listed.errors:
+            raise ScrapeError("connection", f"kafka {self.name}: listing groups failed: {listed.errors[0]}")
         groups = sorted(g.group_id for g in listed.valid if group_selected(self.config, g.group_id))
         members: dict[str, bool] = {}
         committed: dict[str, dict[tuple[str, int], int]] = {}
@@ -184,7 +192,6 @@ class KafkaCollector(Source):
         topics = sorted({topic for offsets in committed.values() for topic, _ in offsets})
         partitions: dict[str, list[int]] = {}
         if topics:
-            metadata = admin.list_topics(timeout=t)
             for topic in topics:
                 info = metadata.topics.get(topic)
                 if info is not None and info.error is None:

@@ -245,3 +245,13 @@ def test_broker_down_gives_up_0_keeps_tables_and_keeps_serving(broker: Broker) -
     assert errors >= 1
     assert not [k for k in found if k[0] == m.KAFKA_PARTITION_LAG_OFFSETS]  # no stale lag values
     assert set(kafka.tables) == set(tables)  # the lookup tables survive the outage
+
+
+def test_an_unreachable_cluster_is_down_from_the_first_poll() -> None:
+    from tests.prometheus_stack import free_port
+
+    kafka = collector(f"127.0.0.1:{free_port()}")  # nothing listens there
+    snap = kafka.poll_once()
+    assert snap.error is not None
+    assert snap.error.kind in {"timeout", "connection"}
+    assert list(snap.metrics.families()) == []
