@@ -32,7 +32,7 @@ def generate_rule_files(
     from rules.generate import generate_rules
     from rules.render import write_rules, write_tests
 
-    rules = generate_rules(catalog, grafana_url)
+    rules = generate_rules(catalog, grafana_url, with_tests=tests is not None)
     for warning in rules.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
     if check:
@@ -43,7 +43,7 @@ def generate_rule_files(
             return None
     written = write_rules(rules.files, out, fmt)
     if tests is not None:
-        written += write_tests(rules.tests, out, tests)
+        written += write_tests(rules.tests, rules.files, out, tests)
     for path in written:
         console.print(f"  wrote {path}")
     return written

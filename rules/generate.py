@@ -78,8 +78,11 @@ def _self_tests(group: RuleGroup) -> list[Test]:
     return [heartbeat, *component_tests([down])]
 
 
-def generate_rules(catalog: Catalog, grafana_url: str = DEFAULT_GRAFANA_URL) -> RuleSet:
-    """Every rule group for a catalog: per team an SLO file and a component file, plus self-monitoring."""
+def generate_rules(
+    catalog: Catalog, grafana_url: str = DEFAULT_GRAFANA_URL, with_tests: bool = True
+) -> RuleSet:
+    """Every rule group for a catalog: per team an SLO file and a component file, plus self-monitoring;
+    with `with_tests`, also the promtool tests of each file."""
     result = RuleSet()
     for team in catalog.teams:
         slos = [s for s in catalog.slos if catalog.team_of(s.service).name == team.name]
@@ -93,7 +96,8 @@ def generate_rules(catalog: Catalog, grafana_url: str = DEFAULT_GRAFANA_URL) -> 
             alert = alert_group(slo, catalog, grafana_url)
             groups += [sli_group(slo), meta_group(slo, catalog), alert]
             alerts += alert.rules
-            tests += slo_tests(slo, alert.rules)
+            if with_tests:
+                tests += slo_tests(slo, alert.rules)
             if slo.sli.kind == "raw":
                 result.warnings.append(
                     f"SLO {slo.name}: no generated promtool test (a raw SLI's query cannot be synthesised)"
@@ -105,11 +109,14 @@ def generate_rules(catalog: Catalog, grafana_url: str = DEFAULT_GRAFANA_URL) -> 
                     "objective or lengthen the window"
                 )
         result.files[filename] = groups
-        result.tests[filename] = tests + no_data_test(slos, alerts)
+        if with_tests:
+            result.tests[filename] = tests + no_data_test(slos, alerts)
     for owner, component in component_alerts(catalog, grafana_url, dashboard_uid).items():
         filename = f"components-{owner}.rules.yml"
         result.files[filename] = [component_group(owner, component)]
-        result.tests[filename] = component_tests(component)
+        if with_tests:
+            result.tests[filename] = component_tests(component)
     result.files[SELF_FILE] = [self_monitoring_group()]
-    result.tests[SELF_FILE] = _self_tests(result.files[SELF_FILE][0])
+    if with_tests:
+        result.tests[SELF_FILE] = _self_tests(result.files[SELF_FILE][0])
     return result

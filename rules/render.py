@@ -42,7 +42,9 @@ def write_rules(files: dict[str, list[RuleGroup]], out: Path, fmt: str = "promet
     return written
 
 
-def write_tests(tests: dict[str, list[dict[str, object]]], rules_dir: Path, out: Path) -> list[Path]:
+def write_tests(
+    tests: dict[str, list[dict[str, object]]], files: dict[str, list[RuleGroup]], rules_dir: Path, out: Path
+) -> list[Path]:
     """Write one `promtool test rules` file per rule file, pointing at it by relative path."""
     from rules.unit_tests import test_file
 
@@ -53,6 +55,7 @@ def write_tests(tests: dict[str, list[dict[str, object]]], rules_dir: Path, out:
             continue
         relative = os.path.relpath(rules_dir / filename, out)
         path = out / filename.replace(".rules.yml", ".test.yml")
-        path.write_text(HEADER + dump_yaml(test_file(relative, cases)), encoding="utf-8")
+        order = [group.name for group in files[filename]]
+        path.write_text(HEADER + dump_yaml(test_file(relative, cases, order)), encoding="utf-8")
         written.append(path)
     return written

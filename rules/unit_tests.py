@@ -25,20 +25,26 @@ from rules.windows import alert_windows
 Test = dict[str, object]
 
 
-def _check_times(alerts: list[Rule]) -> list[Duration]:
-    """Just before the shortest `for` elapses, then just after each alert's `for`."""
-    minute = 60_000
-    fors = sorted({Duration.parse(r.for_).ms if r.for_ else 0 for r in alerts})
-    times = {max(0, fors[0] - minute)} | {f + minute for f in fors}
-    return [Duration(t) for t in sorted(times)]
-
-
 @dataclass(frozen=True)
 class SLOCase:
+    """Synthetic SLI input: per-minute error ratios (segments of constant ratio) at a constant total rate."""
+
     name: str
-    ratio: float
+    segments: list[tuple[int, float]]
+    """(minutes, error ratio) in order; the last segment's ratio continues to the end of the test."""
     total: float
-    inputs: list[Series]
+    check_after_start: list[int]
+    """Check times, in minutes after the last segment began."""
+
+    def samples(self, minutes: int) -> list[float]:
+        out: list[float] = []
+        for length, ratio in self.segments:
+            out += [ratio] * length
+        return (out + [self.segments[-1][1]] * minutes)[:minutes]
+
+    @property
+    def last_start(self) -> int:
+        return sum(length for length, _ in self.segments[:-1])
 
 
 def _series(series: list[Series]) -> list[dict[str, str]]:
@@ -53,110 +59,150 @@ def _expected(rule: Rule, out_labels: dict[str, str], value: float | None) -> di
     }
 
 
-def _slo_cases(slo: SLO, minutes: int) -> list[SLOCase]:
-    labels = slo_labels(slo)
-    span = f"x{minutes}"
+def _values(samples: list[float], scale: float = 1.0) -> str:
+    """promtool's expanding notation for a piecewise-constant series: `0x299 0.02x61`."""
+    runs: list[tuple[float, int]] = []
+    for value in samples:
+        if runs and runs[-1][0] == value:
+            runs[-1] = (value, runs[-1][1] + 1)
+        else:
+            runs.append((value, 1))
+    return " ".join(f"{number(v * scale)}x{n - 1}" for v, n in runs)
+
+
+def _slo_cases(slo: SLO, after_for: list[int]) -> list[SLOCase]:
     sli = slo.sli
-    if sli.freshness is not None:
-        age, limit = {"dataset": sli.freshness.dataset}, sli.freshness.max_age.seconds
-        return [
-            SLOCase("stale", 1.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit * 2)}{span}")]),
-            SLOCase("fresh", 0.0, 1.0, [Series(FRESHNESS_AGE_SECONDS, age, f"{number(limit / 2)}{span}")]),
-        ]
-    if sli.kafka_lag is not None:
-        lag = {"cluster": sli.kafka_lag.cluster, "group": sli.kafka_lag.group}
-        limit = sli.kafka_lag.max_lag_seconds
-        metric = KAFKA_GROUP_MAX_LAG_SECONDS
-        return [
-            SLOCase("lagging", 1.0, 1.0, [Series(metric, lag, f"{number(limit * 2)}{span}")]),
-            SLOCase("keeping up", 0.0, 1.0, [Series(metric, lag, f"{number(limit / 2)}{span}")]),
-        ]
+    if sli.kind in {"freshness", "kafka_lag"}:
+        return [SLOCase("bad", [(1, 1.0)], 1.0, after_for), SLOCase("good", [(1, 0.0)], 1.0, after_for)]
     budget = slo.error_budget_ratio
     windows = alert_windows(slo.window.period)
-    page = [w.factor for w in windows if w.severity == "page"]
+    page = [w for w in windows if w.severity == "page"]
     ticket = [w.factor for w in windows if w.severity == "ticket"]
     minimum = slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
     busy, quiet = max(1.0, 2 * minimum / 3600), minimum / 3600 / 4
+    fastest = page[0]
+    spike_minutes = int(fastest.long.seconds // 60) + 2
+    calm_minutes = int(max(w.long.seconds for w in page) // 60)
 
-    def case(name: str, ratio: float, total: float) -> SLOCase:
-        ratio = min(1.0, round(ratio, 9))
-        inputs = [
-            Series(names.SLI_ERRORS_RATE5M, labels, f"{number(ratio * total)}{span}"),
-            Series(names.SLI_TOTAL_RATE5M, labels, f"{number(total)}{span}"),
-        ]
-        return SLOCase(name, ratio, total, inputs)
+    def clamp(ratio: float) -> float:
+        return min(1.0, round(ratio, 9))
 
+    page_factors = [w.factor for w in page]
     return [
-        case("burning fast", 2 * max(page) * budget, busy),
-        case("burning just under the page thresholds", 0.9 * min(page) * budget, busy),
-        case("burning just under the ticket thresholds", 0.9 * min(ticket) * budget, busy),
-        case("burning fast on too little traffic to page", 2 * max(page) * budget, quiet),
+        SLOCase("burning fast", [(1, clamp(2 * max(page_factors) * budget))], busy, after_for),
+        SLOCase("burning just under the page thresholds", [(1, clamp(0.9 * min(page_factors) * budget))], busy, after_for),
+        SLOCase("burning just under the ticket thresholds", [(1, clamp(0.9 * min(ticket) * budget))], busy, after_for),
+        SLOCase("burning fast on too little traffic to page", [(1, clamp(2 * max(page_factors) * budget))], quiet, after_for),
+        # Quiet for the slowest page window, then a spike over the fastest one only: proves that window's
+        # own threshold (its long window is over it; the slower page windows are not).
+        SLOCase(
+            f"a spike over the last {fastest.long} only",
+            [(calm_minutes, 0.0), (spike_minutes, clamp(1.4 * fastest.factor * budget))],
+            busy,
+            [spike_minutes],
+        ),
     ]
 
 
-@dataclass(frozen=True)
-class _BurnRule:
-    """A burn-rate alert rule with what decides when it fires, computed once per SLO."""
+class _Simulation:
+    """Expected alert states from per-minute samples, evaluated as Prometheus does every minute."""
 
-    rule: Rule
-    thresholds: list[float]
-    for_ms: int
-    guarded: bool
-    """Subject to the low-traffic guard (page alerts of event-counting SLIs)."""
+    def __init__(self, slo: SLO, samples: list[float], total: float) -> None:
+        self.slo, self.samples, self.total = slo, samples, total
+        self.windows = alert_windows(slo.window.period)
+        self.prefix = [0.0]
+        for value in samples:
+            self.prefix.append(self.prefix[-1] + value)
+        self._memo: dict[tuple[str, int], float | None] = {}
 
+    def ratio(self, window: Duration, t: int) -> float:
+        minutes = int(window.seconds // 60)
+        if minutes <= 5:
+            return self.samples[t]  # the 5m ratio is the recorded 5m rates' own ratio
+        start = max(0, t - minutes)  # the range covers [t - w, t], both ends included
+        return (self.prefix[t + 1] - self.prefix[start]) / (t + 1 - start)
 
-def _burn_rules(slo: SLO, rules: list[Rule]) -> list[_BurnRule]:
-    windows = alert_windows(slo.window.period)
-    out = []
-    for rule in rules:
-        severity = rule.labels["burn"]
-        thresholds = [w.factor * slo.error_budget_ratio for w in windows if w.severity == severity]
-        for_ms = Duration.parse(rule.for_).ms if rule.for_ else 0
-        guarded = severity == "page" and slo.sli.kind in {"events", "latency"}
-        out.append(_BurnRule(rule, thresholds, for_ms, guarded))
-    return out
+    def condition(self, severity: str, t: int) -> float | None:
+        """The alert's value (its first true window's short ratio) if it is active at minute t."""
+        key = (severity, t)
+        if key not in self._memo:
+            self._memo[key] = self._condition(severity, t)
+        return self._memo[key]
 
+    def _condition(self, severity: str, t: int) -> float | None:
+        budget = self.slo.error_budget_ratio
+        if severity == "page" and self.slo.sli.kind in {"events", "latency"}:
+            minimum = self.slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
+            if self.total * 3600 < minimum:
+                return None
+        for w in (w for w in self.windows if w.severity == severity):
+            short, long = self.ratio(w.short, t), self.ratio(w.long, t)
+            if short > w.factor * budget and long > w.factor * budget:
+                return short
+        return None
 
-def _slo_fires(burn: _BurnRule, case: SLOCase, at: Duration, minimum: float) -> bool:
-    over = any(case.ratio > t for t in burn.thresholds)
-    if burn.guarded:
-        over = over and case.total * 3600 >= minimum
-    return over and at.ms >= burn.for_ms
+    def firing(self, severity: str, for_minutes: int, at: int) -> float | None:
+        """Firing at `at` means active at every evaluation of the last `for` (Prometheus' ActiveAt rule)."""
+        if at - for_minutes < 0:
+            return None
+        if all(self.condition(severity, t) is not None for t in range(at - for_minutes, at + 1)):
+            return self.condition(severity, at)
+        return None
 
 
 def slo_tests(slo: SLO, alerts: list[Rule]) -> list[Test]:
     """Test groups for one SLO's burn-rate alerts; none for raw SLIs (their query is opaque)."""
     if slo.sli.kind == "raw":
         return []
-    burn = _burn_rules(slo, [r for r in alerts if r.alert != names.SLO_NO_DATA_ALERT])
-    alertnames = sorted({b.rule.alert for b in burn if b.rule.alert})
-    minimum = slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
-    tests: list[Test] = []
-    times = _check_times([b.rule for b in burn])
+    burn = [r for r in alerts if r.alert != names.SLO_NO_DATA_ALERT]
+    fors = sorted({int(Duration.parse(r.for_).seconds // 60) if r.for_ else 0 for r in burn})
+    after_for = sorted({max(0, fors[0] - 1)} | {f + 1 for f in fors})
+    alertnames = sorted({r.alert for r in burn if r.alert})
     labels = slo_labels(slo)
-    for case in _slo_cases(slo, times[-1].ms // 60_000 + 5):
+    tests: list[Test] = []
+    for case in _slo_cases(slo, after_for):
+        times = [case.last_start + t for t in case.check_after_start]
+        minutes = max(times) + 5
+        samples = case.samples(minutes)
+        sim = _Simulation(slo, samples, case.total)
         checks = []
         for at in times:
             for alertname in alertnames:
-                firing = [
-                    b.rule for b in burn if b.rule.alert == alertname and _slo_fires(b, case, at, minimum)
-                ]
-                checks.append(
-                    {
-                        "eval_time": str(at),
-                        "alertname": alertname,
-                        "exp_alerts": [_expected(r, labels, case.ratio) for r in firing],
-                    }
-                )
+                expected = []
+                for rule in (r for r in burn if r.alert == alertname):
+                    for_minutes = int(Duration.parse(rule.for_).seconds // 60) if rule.for_ else 0
+                    value = sim.firing(rule.labels["burn"], for_minutes, at)
+                    if value is not None:
+                        expected.append(_expected(rule, labels, value))
+                checks.append({"eval_time": f"{at}m", "alertname": alertname, "exp_alerts": expected})
         tests.append(
             {
-                "name": f"SLO {slo.name}: {case.name} (error ratio {case.ratio:g})",
+                "name": f"SLO {slo.name}: {case.name}",
                 "interval": "1m",
-                "input_series": _series(case.inputs),
+                "input_series": _series(_inputs(slo, samples, case.total)),
                 "alert_rule_test": checks,
             }
         )
     return tests
+
+
+def _inputs(slo: SLO, samples: list[float], total: float) -> list[Series]:
+    """The series the rules read: exporter series for freshness and Kafka lag, else the recorded 5m rates."""
+    sli = slo.sli
+    if sli.freshness is not None:
+        limit = sli.freshness.max_age.seconds  # bad: twice the limit; good: half of it
+        ages = [limit * 2 if bad else limit / 2 for bad in samples]
+        return [Series(FRESHNESS_AGE_SECONDS, {"dataset": sli.freshness.dataset}, _values(ages))]
+    if sli.kafka_lag is not None:
+        limit = sli.kafka_lag.max_lag_seconds
+        lags = [limit * 2 if bad else limit / 2 for bad in samples]
+        group = {"cluster": sli.kafka_lag.cluster, "group": sli.kafka_lag.group}
+        return [Series(KAFKA_GROUP_MAX_LAG_SECONDS, group, _values(lags))]
+    labels = slo_labels(slo)
+    return [
+        Series(names.SLI_ERRORS_RATE5M, labels, _values(samples, total)),
+        Series(names.SLI_TOTAL_RATE5M, labels, _values([total] * len(samples))),
+    ]
 
 
 def no_data_test(slos: list[SLO], alerts: list[Rule]) -> list[Test]:
@@ -218,5 +264,12 @@ def component_tests(alerts: list[ComponentAlert]) -> list[Test]:
     return tests
 
 
-def test_file(rule_file: str, tests: list[Test]) -> dict[str, object]:
-    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+def test_file(rule_file: str, tests: list[Test], group_order: list[str]) -> dict[str, object]:
+    """A promtool test file. Groups run in file order (SLI, then metadata, then alerts), so an alert reads
+    the recordings of the same evaluation; promtool's default order among groups is not defined."""
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": "1m",
+        "group_eval_order": group_order,
+        "tests": tests,
+    }

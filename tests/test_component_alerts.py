@@ -73,6 +73,8 @@ def test_every_alert_has_a_firing_and_a_silent_case(generated: Path) -> None:
         ("for: 2m", "slo-platform"),
         # A severity changed: routing would go wrong, and the expected labels catch it.
         ("severity: critical", "components-bi"),
+        # The fastest page window's factor changed: only the spike case separates it from the 6h window.
+        ("(14.4 * ", "slo-platform"),
     ],
 )
 def test_generated_tests_fail_when_the_rules_are_wrong(
@@ -82,6 +84,7 @@ def test_generated_tests_fail_when_the_rules_are_wrong(
         '(hdfs_namenode_missing_blocks{source="prod"}) > 0': '(hdfs_namenode_missing_blocks{source="prod"}) > 5',
         "for: 2m": "for: 10m",
         "severity: critical": "severity: warning",
+        "(14.4 * ": "(30 * ",
     }[mutation]
     shutil.copytree(generated, tmp_path / "g")
     rule_file = tmp_path / "g" / "rules" / f"{broken}.rules.yml"
