@@ -90,9 +90,24 @@ def _slo_cases(slo: SLO, after_for: list[int]) -> list[SLOCase]:
     page_factors = [w.factor for w in page]
     return [
         SLOCase("burning fast", [(1, clamp(2 * max(page_factors) * budget))], busy, after_for),
-        SLOCase("burning just under the page thresholds", [(1, clamp(0.9 * min(page_factors) * budget))], busy, after_for),
-        SLOCase("burning just under the ticket thresholds", [(1, clamp(0.9 * min(ticket) * budget))], busy, after_for),
-        SLOCase("burning fast on too little traffic to page", [(1, clamp(2 * max(page_factors) * budget))], quiet, after_for),
+        SLOCase(
+            "burning just under the page thresholds",
+            [(1, clamp(0.9 * min(page_factors) * budget))],
+            busy,
+            after_for,
+        ),
+        SLOCase(
+            "burning just under the ticket thresholds",
+            [(1, clamp(0.9 * min(ticket) * budget))],
+            busy,
+            after_for,
+        ),
+        SLOCase(
+            "burning fast on too little traffic to page",
+            [(1, clamp(2 * max(page_factors) * budget))],
+            quiet,
+            after_for,
+        ),
         # Quiet for the slowest page window, then a spike over the fastest one only: proves that window's
         # own threshold (its long window is over it; the slower page windows are not).
         SLOCase(
