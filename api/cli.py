@@ -256,7 +256,7 @@ def exporter(
     if log_level.lower() not in {"debug", "info", "warning", "error"}:
         _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}", EXIT_USAGE)
     from exporters import logs
-    from exporters.http import ConfigError
+    from exporters.errors import ConfigError
     from exporters.runtime import Runtime
     from exporters.server import serve
     from exporters.sources import IMPLEMENTED, build_sources

@@ -97,10 +97,10 @@ def bench_parse(runs: int, datanodes: int) -> None:
         for writer, times in ((MetricSet.text, full), (lambda o: b"".join(_lines(o)), slow)):
             start = time.perf_counter()
             out = MetricSet()
-            _state, (nodes, url) = collector.parse_namenode(
+            _state, tables = collector.parse_namenode(
                 out, "http://nn1:9870", beans(json.loads(system), "nn1"), beans(json.loads(info), "nn1")
             )
-            collector._datanode_detail(out, nodes, url)
+            collector.datanode_detail(out, tables)
             writer(out)
             times.append(time.perf_counter() - start)
     base = statistics.median(loads)

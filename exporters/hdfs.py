@@ -7,13 +7,13 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from catalog.model import HdfsSource
 from exporters import names as m
-from exporters.http import ScrapeError, resolve_auth
+from exporters.errors import ScrapeError
+from exporters.http import endpoint, resolve_auth
 from exporters.metric_set import MetricSet, number
 from exporters.runtime import Scrape, Source
 
@@ -21,6 +21,8 @@ FSNAMESYSTEM = "Hadoop:service=NameNode,name=FSNamesystem"
 FSNAMESYSTEM_STATE = "Hadoop:service=NameNode,name=FSNamesystemState"
 NAMENODE_INFO = "Hadoop:service=NameNode,name=NameNodeInfo"
 DATANODE_INFO = "Hadoop:service=DataNode,name=DataNodeInfo"
+DataNodeTables = tuple[dict[str, Any], dict[str, Any]]
+"""NameNodeInfo's (LiveNodes, DeadNodes), decoded from their JSON strings."""
 HA_STATES = ("active", "standby", "observer", "initializing", "stopping")
 
 # (metric, help, bean field) from FSNamesystem (FSNamesystemState fields override where both exist).
@@ -49,12 +51,6 @@ _REQUIRED = (
     "CorruptBlocks",
     "UnderReplicatedBlocks",
 )
-
-
-def endpoint(url: str) -> str:
-    """`host:port` of a URL: the label value for a NameNode or DataNode."""
-    parts = urlsplit(url)
-    return parts.netloc or url
 
 
 def beans(payload: Any, url: str) -> dict[str, dict[str, Any]]:
@@ -104,13 +100,15 @@ class HdfsCollector(Source):
                 scrape.fail(result)
             elif isinstance(result, BaseException):
                 raise result
-        infos = [r for r in results[: len(namenodes)] if isinstance(r, tuple)]
+        answered = [r for r in results[: len(namenodes)] if isinstance(r, tuple)]
         # Per-DataNode detail once, from the active NameNode (every NameNode lists the same DataNodes).
-        chosen = next((info for state, info in infos if state == "active"), infos[0][1] if infos else None)
+        chosen = next(
+            (nodes for state, nodes in answered if state == "active"), answered[0][1] if answered else None
+        )
         if chosen is not None:
-            self._datanode_detail(scrape.metrics, chosen[0], chosen[1])
+            self.datanode_detail(scrape.metrics, chosen)
 
-    async def _namenode(self, scrape: Scrape, url: str) -> tuple[str, tuple[dict[str, Any], str]]:
+    async def _namenode(self, scrape: Scrape, url: str) -> tuple[str, DataNodeTables]:
         system, info = await asyncio.gather(
             self._jmx(scrape, url, f"{FSNAMESYSTEM}*"), self._jmx(scrape, url, NAMENODE_INFO)
         )
@@ -118,7 +116,7 @@ class HdfsCollector(Source):
 
     def parse_namenode(
         self, out: MetricSet, url: str, system: dict[str, dict[str, Any]], info: dict[str, dict[str, Any]]
-    ) -> tuple[str, tuple[dict[str, Any], str]]:
+    ) -> tuple[str, DataNodeTables]:
         """NameNode metrics from its FSNamesystem* and NameNodeInfo beans; returns (HA state, DataNode tables)."""
         fs = system.get(FSNAMESYSTEM)
         nn_info = info.get(NAMENODE_INFO)
@@ -174,10 +172,11 @@ class HdfsCollector(Source):
         missing = [key for key in _REQUIRED if number(merged.get(key)) is None]
         if missing:
             raise ScrapeError("parse", f"{url}/jmx: {FSNAMESYSTEM} lacks {', '.join(missing)}")
-        return state, ({"LiveNodes": live, "DeadNodes": dead}, url)
+        return state, (live, dead)
 
-    def _datanode_detail(self, out: MetricSet, nodes: dict[str, Any], url: str) -> None:
-        for live, table in ((1, nodes["LiveNodes"]), (0, nodes["DeadNodes"])):
+    def datanode_detail(self, out: MetricSet, tables: DataNodeTables) -> None:
+        """Per-DataNode series from NameNodeInfo's LiveNodes and DeadNodes tables."""
+        for live, table in zip((1, 0), tables, strict=True):
             for name, node in table.items():
                 if not isinstance(node, dict):
                     continue

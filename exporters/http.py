@@ -6,25 +6,20 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from catalog.model import HttpAuth
+from exporters.errors import ConfigError, ScrapeError
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 """Larger answers are refused (`too_large`): a 50 MB /jmx is a misconfigured endpoint, not data."""
 
 
-class ScrapeError(Exception):
-    """A source could not be collected; `kind` is one of exporters.names.ERROR_KINDS."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-class ConfigError(Exception):
-    """The exporter cannot start: a secret is missing or unreadable. Names the source and the variable."""
+def endpoint(url: str) -> str:
+    """`host:port` of a URL: the label value for a NameNode, DataNode or ResourceManager."""
+    return urlsplit(url).netloc or url
 
 
 def _secret(env: str | None, file: str | None, where: str) -> str:

@@ -24,7 +24,7 @@ from catalog.loader import group_selected, topic_selected
 from catalog.model import KafkaSource
 from exporters import names as m
 from exporters.burrow import NO_COMMIT, StatusWindow, worst
-from exporters.http import ConfigError, ScrapeError
+from exporters.errors import ConfigError, ScrapeError
 from exporters.lag_table import LagTable
 from exporters.metric_set import MetricSet
 from exporters.runtime import Scrape, Source

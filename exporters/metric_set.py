@@ -50,11 +50,15 @@ class MetricSet:
         self._add("counter", name, help, labels, value)
 
     def merge(self, other: MetricSet) -> None:
+        """Add another set's samples (a list extend per family: this is on every scrape's path)."""
         for name, family in other._families.items():
-            for labels, value in family.samples:
-                self._add(
-                    family.kind, name, family.help, dict(zip(family.labels, labels, strict=True)), value
-                )
+            mine = self._families.get(name)
+            if mine is None:
+                self._families[name] = _Family(family.kind, family.help, family.labels, list(family.samples))
+            elif mine.labels != family.labels:
+                raise ValueError(f"{name}: labels {family.labels} differ from {mine.labels}")
+            else:
+                mine.samples.extend(family.samples)
 
     def families(self) -> Iterable[Metric]:
         for name, family in self._families.items():

@@ -21,7 +21,8 @@ from prometheus_client.registry import Collector
 
 from catalog.model import Catalog
 from exporters import names
-from exporters.http import HttpPool, ScrapeError
+from exporters.errors import ScrapeError
+from exporters.http import HttpPool
 from exporters.metric_set import MetricSet
 
 log = logging.getLogger("watchkeeper.exporter")

@@ -17,7 +17,8 @@ import httpx
 
 from catalog.model import SparkSource
 from exporters import names as m
-from exporters.http import ScrapeError, resolve_auth
+from exporters.errors import ScrapeError
+from exporters.http import resolve_auth
 from exporters.metric_set import number
 from exporters.runtime import Scrape, Source
 
@@ -33,6 +34,11 @@ _EXECUTOR_SUMS = [  # (metric, help, executor field, scale), summed over the app
     (m.SPARK_APP_SHUFFLE_WRITE_BYTES, "Shuffle bytes written, over executors", "totalShuffleWrite", 1),
 ]
 _TASK_FIELDS = {"active": "activeTasks", "failed": "failedTasks", "completed": "completedTasks"}
+
+
+def _total(rows: list[dict[str, Any]], key: str) -> float:
+    """A numeric field summed over REST rows (jobs or executors); missing or null counts as 0."""
+    return sum(number(row.get(key)) or 0 for row in rows)
 
 
 def spark_time(text: object) -> float | None:
@@ -139,7 +145,7 @@ class SparkCollector(Source):
                 m.SPARK_APP_STAGES,
                 "Stages by status",
                 {**labels, "status": status},
-                sum(number(j.get(key)) or 0 for j in jobs),
+                _total(jobs, key),
             )
         out.gauge(m.SPARK_APP_STAGES, "Stages by status", {**labels, "status": "failed"}, len(failed_stages))
         for status, key in _TASK_FIELDS.items():
@@ -147,7 +153,7 @@ class SparkCollector(Source):
                 m.SPARK_APP_TASKS,
                 "Tasks by status, over executors",
                 {**labels, "status": status},
-                sum(number(e.get(key)) or 0 for e in executors),
+                _total(executors, key),
             )
         out.gauge(
             m.SPARK_APP_EXECUTORS,
@@ -156,5 +162,4 @@ class SparkCollector(Source):
             sum(1 for e in executors if e.get("isActive")),
         )
         for metric, help_text, key, scale in _EXECUTOR_SUMS:
-            total = sum(number(e.get(key)) or 0 for e in executors)
-            out.gauge(metric, help_text, labels, total * scale)
+            out.gauge(metric, help_text, labels, _total(executors, key) * scale)

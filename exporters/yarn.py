@@ -9,8 +9,8 @@ import httpx
 
 from catalog.model import YarnSource
 from exporters import names as m
-from exporters.hdfs import endpoint
-from exporters.http import ScrapeError, resolve_auth
+from exporters.errors import ScrapeError
+from exporters.http import endpoint, resolve_auth
 from exporters.metric_set import MetricSet, number
 from exporters.runtime import Scrape, Source
 

@@ -276,6 +276,21 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         ['slos[0] "hdfs-writes".alerting.labels', "['severity'] are set by Watchkeeper"],
     ),
     (
+        "page-for-not-a-duration",
+        {"slos.yaml": slos(GOOD_SLO + "    alerting: {page: {for: soon}}\n")},
+        ['slos[0] "hdfs-writes".alerting.page.for', "'soon' is not a duration"],
+    ),
+    (
+        "kafka-status-window-too-small",
+        {"sources.yaml": SOURCES + "      status_window: 1\n"},
+        ['sources.kafka[0] "prod".status_window', "greater than or equal to 2"],
+    ),
+    (
+        "unknown-kafka-alert",
+        {"sources.yaml": SOURCES + "      alerts: {lag_second: {threshold: 60}}\n"},
+        ['sources.kafka[0] "prod".alerts', "unknown kafka alert 'lag_second'", "did you mean 'lag_seconds'?"],
+    ),
+    (
         "two-documents-in-a-file",
         {"slos.yaml": slos(GOOD_SLO) + "---\nteams: []\n"},
         ["slos.yaml", "2 YAML documents", "split them into separate files"],

@@ -461,6 +461,7 @@ def test_exporter_command_serves_metrics_and_healthz_and_stops_on_sigterm(tmp_pa
     [
         (["--only", "hdfs,kafkaa"], "--only takes hdfs, yarn, spark, kafka; not kafkaa"),
         (["--listen", "9108"], "--listen must be host:port"),
+        (["--log-level", "loud"], "--log-level must be debug, info, warning or error"),
     ],
 )
 def test_exporter_usage_errors(args: list[str], message: str) -> None:
@@ -509,3 +510,20 @@ def test_fast_writer_exposes_exactly_what_prometheus_client_does() -> None:
         [promtool, "check", "metrics"], input=fast, capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_exporter_refuses_to_start_without_a_referenced_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import run_cli
+
+    monkeypatch.delenv("WK_TEST_NN_PASSWORD", raising=False)
+    (tmp_path / "c.yaml").write_text(
+        "teams: [{name: platform, owners: [p@example.com]}]\n"
+        "services: [{name: hdfs-prod, team: platform}]\n"
+        "sources: {hdfs: [{name: prod, service: hdfs-prod, namenodes: ['http://nn1:9870'],\n"
+        "  auth: {basic: {username: wk, password_env: WK_TEST_NN_PASSWORD}}}]}\n"
+    )
+    result = run_cli("exporter", str(tmp_path / "c.yaml"), "--listen", "127.0.0.1:1")
+    assert result.code == 1
+    assert "hdfs source prod: environment variable WK_TEST_NN_PASSWORD is not set" in result.output

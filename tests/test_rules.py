@@ -206,3 +206,20 @@ def test_windows_thresholds_and_severities_match_sloth(name: str, tmp_path: Path
     theirs = _sloth_groups(SLOTH / "_gen" / name)
     assert _alert_conditions(our_groups) == _alert_conditions(theirs)
     assert _alert_conditions(theirs), "Sloth's output has burn-rate alerts to compare"
+
+
+def test_tests_need_plain_rule_files(tmp_path: Path) -> None:
+    result = run_cli(
+        "generate",
+        "rules",
+        str(EXAMPLE_CATALOG),
+        "--out",
+        str(tmp_path / "r"),
+        "--format",
+        "prometheusrule",
+        "--tests",
+        str(tmp_path / "t"),
+    )
+    assert result.code == 2
+    assert "--tests needs --format prometheus" in result.output
+    assert not (tmp_path / "r").exists()
