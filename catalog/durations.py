@@ -21,12 +21,24 @@ _UNITS: tuple[tuple[str, int], ...] = (
     ("s", 1000),
     ("ms", 1),
 )
-_DURATION_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+# ASCII digits only ([0-9], not \\d, which also matches other scripts' digits): Prometheus' own grammar.
+_DURATION_RE = re.compile(
+    r"^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$"
+)
 DURATION_HELP = "write a duration like 30s, 5m, 2h, 30d or 1h30m (units: ms, s, m, h, d, w, y)"
+MAX_DURATION_MS = (2**63 - 1) // 1_000_000
+"""Prometheus holds durations as int64 nanoseconds: about 292 years; promtool refuses anything longer."""
 
 CalendarName = Literal["week", "month", "quarter"]
 CALENDAR_WINDOWS: tuple[str, ...] = ("week", "month", "quarter")
 _CALENDAR_ALIASES = {"1w-calendar": "week", "calendar-month": "month", "calendar-week": "week"}
+ROLLING_WINDOWS: tuple[str, ...] = ("7d", "28d", "30d")
+"""The rolling SLO periods with a burn-rate table (rules/windows.yaml); no other period is sound."""
+SUPPORTED_WINDOWS: tuple[str, ...] = (*ROLLING_WINDOWS, *CALENDAR_WINDOWS)
+WINDOW_HELP = (
+    "use 7d, 28d or 30d, or a calendar window (week, month, quarter): only these periods have a "
+    "burn-rate alert table (docs/rules.md); for about 90 days use quarter"
+)
 
 
 def _text_schema(cls: type, parse: Callable[[str], Any], error_type: str) -> core_schema.CoreSchema:
@@ -73,9 +85,13 @@ class Duration:
         match = _DURATION_RE.match(text.strip())
         if not text.strip() or match is None:
             raise ValueError(f"{text!r} is not a duration; {DURATION_HELP}")
+        if any(len(g) > 20 for g in match.groups() if g):  # no 10^20 of any unit fits; keep int() cheap
+            raise ValueError(f"{text[:40]!r} is out of range; Prometheus durations are at most 292y")
         total = sum(int(g) * unit for g, (_, unit) in zip(match.groups(), _UNITS, strict=True) if g)
         if total <= 0:
             raise ValueError(f"{text!r} is zero; durations must be positive ({DURATION_HELP})")
+        if total > MAX_DURATION_MS:
+            raise ValueError(f"{text!r} is out of range; Prometheus durations are at most 292y")
         return cls(total)
 
     @classmethod
@@ -104,30 +120,29 @@ class Duration:
 
 @dataclass(frozen=True)
 class Window:
-    """An SLO window: rolling (a Duration) or calendar-aligned (week, month, quarter)."""
+    """An SLO window: rolling (7d, 28d or 30d) or calendar-aligned (week, month, quarter).
+
+    The list is closed: each window has a burn-rate table in rules/windows.yaml, and a period without
+    one would alert at burn rates that mean nothing for it (a 1d SLO would page while meeting its
+    objective). A rolling duration equal to a supported one (`4w`, `720h`) is that window.
+    """
 
     rolling: Duration | None = None
     calendar: CalendarName | None = None
 
-    MIN_ROLLING = Duration(86400 * 1000)
-    MAX_ROLLING = Duration(400 * 86400 * 1000)
-
     @classmethod
     def parse(cls, text: str) -> Window:
         if not isinstance(text, str):
-            raise ValueError(f"expected a window such as 30d or month, got {text!r}")
+            raise ValueError(f"expected a window such as 30d or month, got {text!r}; {WINDOW_HELP}")
         name = _CALENDAR_ALIASES.get(text.strip(), text.strip())
         if name in CALENDAR_WINDOWS:
             return cls(calendar=name)  # type: ignore[arg-type]
         try:
             rolling = Duration.parse(name)
         except ValueError:
-            raise ValueError(
-                f"{text!r} is not a window; use a rolling duration (7d, 28d, 30d, 90d) "
-                f"or a calendar window ({', '.join(CALENDAR_WINDOWS)})"
-            ) from None
-        if not cls.MIN_ROLLING <= rolling <= cls.MAX_ROLLING:
-            raise ValueError(f"rolling window {text!r} must be between 1d and 400d; 28d or 30d is usual")
+            raise ValueError(f"{text!r} is not a window; {WINDOW_HELP}") from None
+        if str(rolling) not in ROLLING_WINDOWS:
+            raise ValueError(f"rolling window {text!r} is not supported; {WINDOW_HELP}")
         return cls(rolling=rolling)
 
     @property
@@ -156,6 +171,8 @@ class Window:
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {
-            "anyOf": [{"type": "string", "pattern": _DURATION_RE.pattern}, {"enum": list(CALENDAR_WINDOWS)}],
+            "type": "string",
+            "enum": list(SUPPORTED_WINDOWS),
+            "description": "SLO period: " + WINDOW_HELP,
             "examples": ["28d", "30d", "month"],
         }

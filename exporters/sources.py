@@ -1,37 +1,63 @@
-"""Build the exporter's sources from the catalog, optionally only some kinds."""
+"""The source kinds the exporter collects (one list, read by the exporter, `--only` and the rules generator),
+and building the exporter's sources from the catalog."""
 
 from __future__ import annotations
 
-from catalog.model import Catalog
-from exporters.hdfs import HdfsCollector
-from exporters.runtime import Source
-from exporters.spark import SparkCollector
-from exporters.yarn import YarnCollector
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-IMPLEMENTED = ("hdfs", "yarn", "spark", "kafka")
-"""Source kinds the exporter collects; freshness and inference are planned."""
+from catalog.model import Catalog
+
+if TYPE_CHECKING:  # the collectors (and prometheus_client) load only when the exporter builds them
+    from exporters.runtime import Source
+
+COLLECTORS: dict[str, str] = {
+    "hdfs": "exporters.hdfs:HdfsCollector",
+    "yarn": "exporters.yarn:YarnCollector",
+    "spark": "exporters.spark:SparkCollector",
+    "kafka": "exporters.kafka_lag:KafkaCollector",
+}
+"""Source kind -> its collector class (imported only when used). Adding a kind is one line here."""
+
+COLLECTED: tuple[str, ...] = tuple(COLLECTORS)
+"""Source kinds the exporter collects. The catalog's other kinds (freshness, inference) are planned:
+the rules generator emits no component alerts for them, and the exporter warns about them at start-up."""
+IMPLEMENTED = COLLECTED  # the former name
+
+
+def catalog_kinds() -> tuple[str, ...]:
+    """Every source kind the catalog accepts (the fields of `sources:`)."""
+    from catalog.model import Sources
+
+    return tuple(Sources.model_fields)
+
+
+def uncollected(catalog: Catalog) -> dict[str, list[str]]:
+    """Kind -> names of the catalog's sources of a kind that no collector serves, in catalog order."""
+    found: dict[str, list[str]] = {}
+    for kind in catalog_kinds():
+        entries: list[Any] = getattr(catalog.sources, kind)
+        if entries and kind not in COLLECTORS:
+            found[kind] = [str(entry.name) for entry in entries]
+    return found
+
+
+def _collector(kind: str) -> Any:
+    module, _, name = COLLECTORS[kind].partition(":")
+    return getattr(import_module(module), name)
 
 
 def build_sources(catalog: Catalog, only: set[str] | None = None) -> tuple[list[Source], list[str]]:
-    """The collectors for the catalog's sources, and notes on sources that are not collected."""
-    wanted = only or set(IMPLEMENTED)
-    src = catalog.sources
+    """The collectors for the catalog's sources, and warnings naming the sources nothing collects."""
+    wanted = only or set(COLLECTED)
     sources: list[Source] = []
-    if "hdfs" in wanted:
-        sources += [HdfsCollector(s) for s in src.hdfs]
-    if "yarn" in wanted:
-        sources += [YarnCollector(s) for s in src.yarn]
-    if "spark" in wanted:
-        sources += [SparkCollector(s) for s in src.spark]
-    if "kafka" in wanted:
-        from exporters.kafka_lag import KafkaCollector
-
-        sources += [KafkaCollector(s) for s in src.kafka]
-    notes = []
-    for kind in ("freshness", "inference"):
-        entries = getattr(src, kind)
-        if entries and kind in wanted:
-            notes.append(
-                f"{len(entries)} {kind} source(s) in the catalog are not collected yet by this exporter"
-            )
+    for kind in COLLECTED:
+        if kind in wanted:
+            collector = _collector(kind)
+            sources += [collector(entry) for entry in getattr(catalog.sources, kind)]
+    notes = [
+        f"{len(names)} {kind} source(s) in the catalog are not collected: this exporter has no {kind} "
+        f"collector yet, so they export nothing and get no component alerts: {', '.join(names)}"
+        for kind, names in uncollected(catalog).items()
+    ]
     return sources, notes

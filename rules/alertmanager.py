@@ -12,10 +12,15 @@ from typing import Any
 
 from catalog.model import Catalog, Team
 from catalog.yaml_dump import dump_yaml
+from exporters.names import SOURCE_LABEL
 from rules.names import WATCHDOG_ALERT
 from rules.promql import quote
 
 GROUP_BY = ["alertname", "service", "slo"]
+INHIBIT_EQUAL = ["alertname", "service", "slo", SOURCE_LABEL]
+"""A page mutes only the ticket of the same alert on the same SLO (SLO alerts carry `slo`) or the same source
+(component alerts carry `source`). Alertmanager treats a label missing on both sides as equal, so one rule
+covers both kinds: SLO alerts have no `source`, component alerts no `slo`."""
 LEDGER_RECEIVER = "watchkeeper-ledger"
 WATCHDOG_RECEIVER = "watchdog"
 DEFAULT_RECEIVER = "default"
@@ -150,7 +155,7 @@ def alertmanager_config(catalog: Catalog, options: RoutingOptions = RoutingOptio
             {
                 "source_matchers": [_matcher("severity", "critical")],
                 "target_matchers": [_matcher("severity", "warning")],
-                "equal": ["service", "alertname"],
+                "equal": INHIBIT_EQUAL,
             }
         ],
         "receivers": receivers,

@@ -1,15 +1,15 @@
-"""The alert-window table (rules/windows.yaml) and burn-rate factors scaled to an SLO's period."""
+"""The alert-window tables (rules/windows.yaml): one per supported SLO window, with burn-rate factors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
-from catalog.durations import Duration
+from catalog.durations import SUPPORTED_WINDOWS, Duration, Window
 
 Severity = Literal["page", "ticket"]
 
@@ -25,37 +25,62 @@ class AlertWindow:
     factor: float
 
 
-@cache
-def _table() -> dict[str, object]:
-    text = resources.files("rules").joinpath("windows.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    assert isinstance(data, dict)
-    return data
+@dataclass(frozen=True)
+class WindowTable:
+    """A named table: the period its budget shares refer to, and its page and ticket rows."""
+
+    name: str
+    period: Duration
+    windows: tuple[AlertWindow, ...]
 
 
-def alert_windows(period: Duration) -> list[AlertWindow]:
-    """The page and ticket windows for an SLO period, with factor = budget share x period / long window."""
-    return list(_alert_windows(period))
-
-
-@cache
-def _alert_windows(period: Duration) -> tuple[AlertWindow, ...]:
-    table = _table()
-    periods = table.get("periods") or {}
-    assert isinstance(periods, dict)
-    rows = periods.get(str(period)) or table["default"]
-    assert isinstance(rows, dict)
+def _rows(name: str, table: dict[str, Any]) -> WindowTable:
+    period = Duration.parse(str(table["period"]))
     windows = []
     for severity in ("page", "ticket"):
-        for row in rows[severity]:
-            long, short = Duration.parse(row["long"]), Duration.parse(row["short"])
+        for row in table[severity]:
+            long, short = Duration.parse(str(row["long"])), Duration.parse(str(row["short"]))
             share = float(row["budget_percent"]) / 100
+            # Sloth's getBurnRateFactor: the burn rate that spends `share` of the budget in `long`.
             factor = round(share * period.seconds / long.seconds, 6)
             windows.append(AlertWindow(severity, long, short, float(row["budget_percent"]), factor))
-    return tuple(windows)
+    return WindowTable(name, period, tuple(windows))
 
 
-def sli_windows(period: Duration) -> list[Duration]:
-    """Every window an SLO's error ratio is recorded over, shortest first."""
-    found = {w for aw in alert_windows(period) for w in (aw.long, aw.short)}
+@cache
+def tables() -> dict[str, WindowTable]:
+    """SLO window name (7d, 28d, 30d, week, month, quarter) -> its table, checked against the closed list."""
+    text = resources.files("rules").joinpath("windows.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    named = {str(name): _rows(str(name), table) for name, table in data["tables"].items()}
+    mapping = {str(k): str(v) for k, v in data["windows"].items()}
+    if set(mapping) != set(SUPPORTED_WINDOWS) or not set(mapping.values()) <= set(named):
+        raise RuntimeError(
+            f"rules/windows.yaml maps {sorted(mapping)} to tables {sorted(set(mapping.values()))}, but the "
+            f"supported windows are {list(SUPPORTED_WINDOWS)} and its tables {sorted(named)}"
+        )
+    return {window: named[table] for window, table in mapping.items()}
+
+
+def _table(window: Window | Duration) -> WindowTable:
+    if isinstance(window, Window):
+        return tables()[str(window)]
+    # A nominal period (`slo.window.period`): the supported window of that length. Windows of equal
+    # length share a table (30d and month, 7d and week), so the answer is the same either way.
+    for name in SUPPORTED_WINDOWS:
+        if Window.parse(name).period == window:
+            return tables()[name]
+    raise ValueError(
+        f"no burn-rate table for a {window} period; supported windows: {', '.join(SUPPORTED_WINDOWS)}"
+    )
+
+
+def alert_windows(window: Window | Duration) -> list[AlertWindow]:
+    """The page and ticket windows of an SLO window (or of its nominal period), with their factors."""
+    return list(_table(window).windows)
+
+
+def sli_windows(window: Window | Duration) -> list[Duration]:
+    """Every window an SLO's error ratio is recorded over for its alerts, shortest first."""
+    found = {w for aw in alert_windows(window) for w in (aw.long, aw.short)}
     return sorted(found)

@@ -70,12 +70,13 @@ def test_secrets_are_referenced_by_file_never_inlined(config: Path) -> None:
     assert "api_url:" not in text and "routing_key:" not in text
 
 
-def test_critical_inhibits_warning_for_the_same_service_and_alert(config: Path) -> None:
+def test_critical_inhibits_warning_only_for_the_same_alert_slo_and_source(config: Path) -> None:
+    """The shape of the rule; tests/test_inhibition_live.py proves its effect on a real Alertmanager."""
     import yaml
 
     [rule] = yaml.safe_load(config.read_text())["inhibit_rules"]
     assert rule == {
         "source_matchers": ['severity="critical"'],
         "target_matchers": ['severity="warning"'],
-        "equal": ["service", "alertname"],
+        "equal": ["alertname", "service", "slo", "source"],
     }
