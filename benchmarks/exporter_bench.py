@@ -18,12 +18,14 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from catalog.model import HdfsSource
 from exporters.hdfs import FSNAMESYSTEM, HdfsCollector, beans
@@ -88,13 +90,18 @@ def full_namenode_payload(datanodes: int) -> tuple[bytes, bytes]:
 def bench_parse(runs: int, datanodes: int) -> None:
     system, info = full_namenode_payload(datanodes)
     collector = HdfsCollector(HdfsSource(name="prod", service="hdfs-prod", namenodes=["http://nn1:9870"]))
-    loads, full, slow = [], [], []
+    loads, full, slow, full_om, slow_om = [], [], [], [], []
     for _ in range(runs):
         start = time.perf_counter()
         json.loads(system)
         json.loads(info)
         loads.append(time.perf_counter() - start)
-        for writer, times in ((MetricSet.text, full), (lambda o: b"".join(_lines(o)), slow)):
+        for writer, times in (
+            (MetricSet.text, full),
+            (lambda o: _client(o, generate_latest), slow),
+            (MetricSet.openmetrics, full_om),
+            (lambda o: _client(o, generate_openmetrics), slow_om),
+        ):
             start = time.perf_counter()
             out = MetricSet()
             _state, tables = collector.parse_namenode(
@@ -112,15 +119,18 @@ def bench_parse(runs: int, datanodes: int) -> None:
     print(f"  {'step':<60} {'median ms':>9} {'x baseline':>10}")
     print(f"  {'json.loads of the same bytes (baseline)':<60} {base * 1000:>9.2f} {1:>10.2f}")
     for name, times in (
-        ("json.loads + parse + exposition (the fast writer /metrics uses)", full),
+        ("json.loads + parse + text (the fast writer /metrics uses)", full),
         ("json.loads + parse + prometheus_client generate_latest", slow),
+        ("json.loads + parse + OpenMetrics (the fast writer)", full_om),
+        ("json.loads + parse + prometheus_client OpenMetrics writer", slow_om),
     ):
         print(
             f"  {name:<60} {statistics.median(times) * 1000:>9.2f} {statistics.median(times) / base:>10.2f}"
         )
 
 
-def _lines(out: MetricSet) -> list[bytes]:
+def _client(out: MetricSet, writer: Callable[[CollectorRegistry], bytes]) -> bytes:
+    """prometheus_client's own writer on the same families."""
     registry = CollectorRegistry(auto_describe=False)
 
     class _Fixed:
@@ -128,7 +138,7 @@ def _lines(out: MetricSet) -> list[bytes]:
             return out.families()
 
     registry.register(_Fixed())  # type: ignore[arg-type]
-    return [generate_latest(registry)]
+    return writer(registry)
 
 
 def main() -> None:

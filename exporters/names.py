@@ -1,5 +1,9 @@
 """Metric names the exporters produce: the contract that rules, dashboards and reports import.
 
+Each name is registered once, with its type, label names and help, by `Section.metric`, which returns the
+name string: `HDFS_CORRUPT_BLOCKS` is still a plain `str`. The exporter's writer takes HELP and UNIT from
+this registry, and `docs/metrics.md` is generated from it (`python -m api.metrics_reference`).
+
 Every source reports `<prefix>_up`, `<prefix>_scrape_duration_seconds` and
 `<prefix>_scrape_errors_total{kind}`, labelled `source` (the catalog source name). Series never
 carry team or owner labels: ownership is joined through `watchkeeper_ownership_info`.
@@ -7,14 +11,29 @@ carry team or owner labels: ownership is joined through `watchkeeper_ownership_i
 
 from __future__ import annotations
 
+from exporters.registry import Registry, Section
+
+REGISTRY = Registry()
+
 # --- runtime ----------------------------------------------------------------------------------------
 
 EXPORTER_JOB = "watchkeeper-exporter"
 """The Prometheus job name the generated alerts expect for `watchkeeper exporter` targets."""
 SOURCE_LABEL = "source"
-OWNERSHIP_INFO = "watchkeeper_ownership_info"
-"""1 per catalog service; labels `service`, `team`, `tier`."""
 ERROR_KINDS = ("timeout", "connection", "http_status", "parse", "too_large")
+_SRC = (SOURCE_LABEL,)
+
+_runtime = REGISTRY.section(
+    "Exporter runtime",
+    "Series the runtime adds on every scrape. Each source kind below also has its `<prefix>_up`, "
+    "`<prefix>_scrape_duration_seconds` and `<prefix>_scrape_errors_total`, listed in its section.",
+)
+OWNERSHIP_INFO = _runtime.metric(
+    "watchkeeper_ownership_info",
+    "gauge",
+    ("service", "team", "tier"),
+    "Owner of each catalog service: join with * on(service) group_left(team)",
+)
 
 
 def up(prefix: str) -> str:
@@ -30,134 +49,341 @@ def scrape_errors(prefix: str) -> str:
     return f"{prefix}_scrape_errors"
 
 
-# --- HDFS (NameNode and DataNode /jmx); labels source, namenode ---------------------------------------
+def _source_series(section: Section, prefix: str, kind: str) -> str:
+    section.metric(up(prefix), "gauge", _SRC, f"1 if the last scrape of every {kind} endpoint succeeded")
+    section.metric(scrape_duration(prefix), "gauge", _SRC, f"Seconds the last {kind} scrape took")
+    section.metric(
+        scrape_errors(prefix),
+        "counter",
+        (SOURCE_LABEL, "kind"),
+        f"{kind} scrape errors by kind: timeout, connection, http_status, parse, too_large",
+    )
+    return prefix
 
-HDFS_PREFIX = "hdfs"
-HDFS_CAPACITY_TOTAL_BYTES = "hdfs_namenode_capacity_total_bytes"
-HDFS_CAPACITY_USED_BYTES = "hdfs_namenode_capacity_used_bytes"
-HDFS_CAPACITY_REMAINING_BYTES = "hdfs_namenode_capacity_remaining_bytes"
-HDFS_MISSING_BLOCKS = "hdfs_namenode_missing_blocks"
-HDFS_CORRUPT_BLOCKS = "hdfs_namenode_corrupt_blocks"
-HDFS_UNDER_REPLICATED_BLOCKS = "hdfs_namenode_under_replicated_blocks"
-HDFS_PENDING_REPLICATION_BLOCKS = "hdfs_namenode_pending_replication_blocks"
-HDFS_BLOCKS_TOTAL = "hdfs_namenode_blocks"
-HDFS_FILES_TOTAL = "hdfs_namenode_files"
-HDFS_LIVE_DATANODES = "hdfs_namenode_live_datanodes"
-HDFS_DEAD_DATANODES = "hdfs_namenode_dead_datanodes"
-HDFS_STALE_DATANODES = "hdfs_namenode_stale_datanodes"
-HDFS_VOLUME_FAILURES = "hdfs_namenode_volume_failures"
-HDFS_SAFEMODE = "hdfs_namenode_safemode"
-"""1 while the NameNode is in safemode."""
-HDFS_HA_ACTIVE = "hdfs_namenode_active"
-"""1 on the active NameNode, 0 on a standby (or a NameNode without HA reporting `active`)."""
-HDFS_HA_STATE = "hdfs_namenode_ha_state"
-"""1, labelled `state` (active, standby, observer, initializing, stopping)."""
-HDFS_TRANSACTIONS_SINCE_CHECKPOINT = "hdfs_namenode_transactions_since_last_checkpoint"
-HDFS_LAST_CHECKPOINT_TIMESTAMP = "hdfs_namenode_last_checkpoint_timestamp_seconds"
-HDFS_CHECKPOINT_AGE_SECONDS = "hdfs_namenode_checkpoint_age_seconds"
-"""Seconds since the last checkpoint, at scrape time (the same as time() minus the timestamp)."""
-# Per DataNode, from NameNodeInfo's LiveNodes/DeadNodes; labels source, namenode, datanode.
-HDFS_DATANODE_CAPACITY_BYTES = "hdfs_datanode_capacity_bytes"
-HDFS_DATANODE_USED_BYTES = "hdfs_datanode_used_bytes"
-HDFS_DATANODE_REMAINING_BYTES = "hdfs_datanode_remaining_bytes"
-HDFS_DATANODE_BLOCKS = "hdfs_datanode_blocks"
-HDFS_DATANODE_VOLUME_FAILURES = "hdfs_datanode_volume_failures"
-HDFS_DATANODE_LAST_CONTACT_SECONDS = "hdfs_datanode_last_contact_seconds"
-HDFS_DATANODE_LIVE = "hdfs_datanode_live"
-"""1 for a DataNode the NameNode lists as live, 0 for one it lists as dead."""
-# From a DataNode's own /jmx (DataNodeInfo); labels source, datanode, volume.
-HDFS_DATANODE_VOLUME_USED_BYTES = "hdfs_datanode_volume_used_bytes"
-HDFS_DATANODE_VOLUME_FREE_BYTES = "hdfs_datanode_volume_free_bytes"
-HDFS_DATANODE_XCEIVERS = "hdfs_datanode_xceivers"
 
-# --- YARN (ResourceManager REST); labels source -------------------------------------------------------
+# --- HDFS (NameNode and DataNode /jmx) ----------------------------------------------------------------
 
-YARN_PREFIX = "yarn"
-YARN_APPS_SUBMITTED = "yarn_cluster_apps_submitted"
-YARN_APPS_COMPLETED = "yarn_cluster_apps_completed"
-YARN_APPS_FAILED = "yarn_cluster_apps_failed"
-YARN_APPS_KILLED = "yarn_cluster_apps_killed"
-"""The four above are counters, exposed with `_total`."""
-YARN_APPS_PENDING = "yarn_cluster_apps_pending"
-YARN_APPS_RUNNING = "yarn_cluster_apps_running"
-YARN_CONTAINERS = "yarn_cluster_containers"
-"""Label `state`: allocated, reserved, pending."""
-YARN_MEMORY_BYTES = "yarn_cluster_memory_bytes"
-"""Label `state`: total, allocated, available, reserved."""
-YARN_VCORES = "yarn_cluster_vcores"
-"""Label `state`: total, allocated, available, reserved."""
-YARN_NODES = "yarn_cluster_nodes"
-"""Label `state`: total, active, lost, unhealthy, decommissioned, rebooted."""
-YARN_ACTIVE_RM = "yarn_resourcemanager_active"
-"""1, labelled `resourcemanager`: the RM that answered as active."""
-# Per queue; labels source, queue (full path such as root.a.a1), scheduler.
-YARN_QUEUE_CAPACITY = "yarn_queue_capacity_ratio"
-"""Guaranteed share of the cluster (absolute capacity), 0..1."""
-YARN_QUEUE_MAX_CAPACITY = "yarn_queue_max_capacity_ratio"
-YARN_QUEUE_USED_CAPACITY = "yarn_queue_used_capacity_ratio"
-"""Share of the whole cluster in use (absolute used capacity), 0..1."""
-YARN_QUEUE_APPS = "yarn_queue_apps"
-"""Label `state`: running (active) and pending."""
-YARN_QUEUE_PENDING_CONTAINERS = "yarn_queue_pending_containers"
-YARN_QUEUE_USED_MEMORY_BYTES = "yarn_queue_used_memory_bytes"
+_NN = (SOURCE_LABEL, "namenode")
+_DN = (SOURCE_LABEL, "datanode")
+_hdfs = REGISTRY.section(
+    "HDFS",
+    "From each NameNode's `/jmx` (FSNamesystem, FSNamesystemState, NameNodeInfo); `namenode` and "
+    "`datanode` are `host:port`. Per-DataNode series come from the active NameNode's LiveNodes and "
+    "DeadNodes; volume series and transfer threads from each listed DataNode's own `/jmx`.",
+)
+HDFS_PREFIX = _source_series(_hdfs, "hdfs", "hdfs")
+HDFS_CAPACITY_TOTAL_BYTES = _hdfs.metric(
+    "hdfs_namenode_capacity_total_bytes", "gauge", _NN, "Configured capacity in bytes"
+)
+HDFS_CAPACITY_USED_BYTES = _hdfs.metric("hdfs_namenode_capacity_used_bytes", "gauge", _NN, "DFS used bytes")
+HDFS_CAPACITY_REMAINING_BYTES = _hdfs.metric(
+    "hdfs_namenode_capacity_remaining_bytes", "gauge", _NN, "Remaining bytes"
+)
+HDFS_MISSING_BLOCKS = _hdfs.metric(
+    "hdfs_namenode_missing_blocks", "gauge", _NN, "Blocks with no replica left"
+)
+HDFS_CORRUPT_BLOCKS = _hdfs.metric("hdfs_namenode_corrupt_blocks", "gauge", _NN, "Corrupt blocks")
+HDFS_UNDER_REPLICATED_BLOCKS = _hdfs.metric(
+    "hdfs_namenode_under_replicated_blocks", "gauge", _NN, "Under-replicated blocks"
+)
+HDFS_PENDING_REPLICATION_BLOCKS = _hdfs.metric(
+    "hdfs_namenode_pending_replication_blocks", "gauge", _NN, "Blocks pending replication"
+)
+HDFS_BLOCKS_TOTAL = _hdfs.metric("hdfs_namenode_blocks", "gauge", _NN, "Blocks in the namespace")
+HDFS_FILES_TOTAL = _hdfs.metric("hdfs_namenode_files", "gauge", _NN, "Files and directories in the namespace")
+HDFS_LIVE_DATANODES = _hdfs.metric("hdfs_namenode_live_datanodes", "gauge", _NN, "Live DataNodes")
+HDFS_DEAD_DATANODES = _hdfs.metric("hdfs_namenode_dead_datanodes", "gauge", _NN, "Dead DataNodes")
+HDFS_STALE_DATANODES = _hdfs.metric("hdfs_namenode_stale_datanodes", "gauge", _NN, "DataNodes marked stale")
+HDFS_VOLUME_FAILURES = _hdfs.metric("hdfs_namenode_volume_failures", "gauge", _NN, "Failed DataNode volumes")
+HDFS_SAFEMODE = _hdfs.metric("hdfs_namenode_safemode", "gauge", _NN, "1 while the NameNode is in safemode")
+HDFS_HA_ACTIVE = _hdfs.metric(
+    "hdfs_namenode_active",
+    "gauge",
+    _NN,
+    "1 on the active NameNode (or one without HA), 0 on a standby",
+)
+HDFS_HA_STATE = _hdfs.metric(
+    "hdfs_namenode_ha_state",
+    "gauge",
+    (*_NN, "state"),
+    "1 for the NameNode's HA state: active, standby, observer, initializing or stopping",
+)
+HDFS_TRANSACTIONS_SINCE_CHECKPOINT = _hdfs.metric(
+    "hdfs_namenode_transactions_since_last_checkpoint",
+    "gauge",
+    _NN,
+    "Edit-log transactions since the last checkpoint",
+)
+HDFS_LAST_CHECKPOINT_TIMESTAMP = _hdfs.metric(
+    "hdfs_namenode_last_checkpoint_timestamp_seconds", "gauge", _NN, "Unix time of the last checkpoint"
+)
+HDFS_CHECKPOINT_AGE_SECONDS = _hdfs.metric(
+    "hdfs_namenode_checkpoint_age_seconds", "gauge", _NN, "Seconds since the last checkpoint, at scrape time"
+)
+HDFS_DATANODE_CAPACITY_BYTES = _hdfs.metric(
+    "hdfs_datanode_capacity_bytes", "gauge", _DN, "DataNode capacity (live DataNodes)"
+)
+HDFS_DATANODE_USED_BYTES = _hdfs.metric(
+    "hdfs_datanode_used_bytes", "gauge", _DN, "DataNode DFS used bytes (live DataNodes)"
+)
+HDFS_DATANODE_REMAINING_BYTES = _hdfs.metric(
+    "hdfs_datanode_remaining_bytes", "gauge", _DN, "DataNode remaining bytes (live DataNodes)"
+)
+HDFS_DATANODE_BLOCKS = _hdfs.metric(
+    "hdfs_datanode_blocks", "gauge", _DN, "Blocks on the DataNode (live DataNodes)"
+)
+HDFS_DATANODE_VOLUME_FAILURES = _hdfs.metric(
+    "hdfs_datanode_volume_failures", "gauge", _DN, "Failed volumes on the DataNode (live DataNodes)"
+)
+HDFS_DATANODE_LAST_CONTACT_SECONDS = _hdfs.metric(
+    "hdfs_datanode_last_contact_seconds", "gauge", _DN, "Seconds since the DataNode's last heartbeat"
+)
+HDFS_DATANODE_LIVE = _hdfs.metric(
+    "hdfs_datanode_live", "gauge", _DN, "1 if the NameNode lists the DataNode as live, 0 if dead"
+)
+HDFS_DATANODE_VOLUME_USED_BYTES = _hdfs.metric(
+    "hdfs_datanode_volume_used_bytes", "gauge", (*_DN, "volume"), "Bytes used on the volume"
+)
+HDFS_DATANODE_VOLUME_FREE_BYTES = _hdfs.metric(
+    "hdfs_datanode_volume_free_bytes", "gauge", (*_DN, "volume"), "Bytes free on the volume"
+)
+HDFS_DATANODE_XCEIVERS = _hdfs.metric("hdfs_datanode_xceivers", "gauge", _DN, "Active data transfer threads")
 
-# --- Spark (REST /api/v1); labels source, app_name, app_id ---------------------------------------------
+# --- YARN (ResourceManager REST) -----------------------------------------------------------------------
 
-SPARK_PREFIX = "spark"
-SPARK_APP_RUNNING = "spark_application_running"
-"""1 while the application runs, 0 once it completed."""
-SPARK_APP_DURATION_SECONDS = "spark_application_duration_seconds"
-SPARK_APP_JOBS = "spark_application_jobs"
-"""Label `status`: running, succeeded, failed, unknown."""
-SPARK_APP_STAGES = "spark_application_stages"
-"""Label `status`: active, complete, pending, failed, skipped."""
-SPARK_APP_TASKS = "spark_application_tasks"
-"""Label `status`: active, failed, completed (summed over executors)."""
-SPARK_APP_EXECUTORS = "spark_application_executors"
-SPARK_APP_MEMORY_USED_BYTES = "spark_application_executor_memory_used_bytes"
-SPARK_APP_MEMORY_MAX_BYTES = "spark_application_executor_memory_max_bytes"
-SPARK_APP_GC_SECONDS = "spark_application_executor_gc_seconds"
-SPARK_APP_SHUFFLE_READ_BYTES = "spark_application_shuffle_read_bytes"
-SPARK_APP_SHUFFLE_WRITE_BYTES = "spark_application_shuffle_write_bytes"
+_QUEUE = (SOURCE_LABEL, "queue", "scheduler")
+_yarn = REGISTRY.section(
+    "YARN",
+    "From the active ResourceManager's `/ws/v1/cluster/metrics` and `/ws/v1/cluster/scheduler`. `queue` is "
+    "the full path (`root.a.a1`); `scheduler` is capacity, fair or fifo.",
+)
+YARN_PREFIX = _source_series(_yarn, "yarn", "yarn")
+YARN_APPS_SUBMITTED = _yarn.metric(
+    "yarn_cluster_apps_submitted", "counter", _SRC, "Applications submitted since the RM started"
+)
+YARN_APPS_COMPLETED = _yarn.metric(
+    "yarn_cluster_apps_completed", "counter", _SRC, "Applications completed since the RM started"
+)
+YARN_APPS_FAILED = _yarn.metric(
+    "yarn_cluster_apps_failed", "counter", _SRC, "Applications failed since the RM started"
+)
+YARN_APPS_KILLED = _yarn.metric(
+    "yarn_cluster_apps_killed", "counter", _SRC, "Applications killed since the RM started"
+)
+YARN_APPS_PENDING = _yarn.metric("yarn_cluster_apps_pending", "gauge", _SRC, "Applications waiting to start")
+YARN_APPS_RUNNING = _yarn.metric("yarn_cluster_apps_running", "gauge", _SRC, "Applications running")
+YARN_CONTAINERS = _yarn.metric(
+    "yarn_cluster_containers", "gauge", (*_SRC, "state"), "Containers by state: allocated, reserved, pending"
+)
+YARN_MEMORY_BYTES = _yarn.metric(
+    "yarn_cluster_memory_bytes",
+    "gauge",
+    (*_SRC, "state"),
+    "Cluster memory by state: total, allocated, available, reserved",
+)
+YARN_VCORES = _yarn.metric(
+    "yarn_cluster_vcores",
+    "gauge",
+    (*_SRC, "state"),
+    "Cluster vcores by state: total, allocated, available, reserved",
+)
+YARN_NODES = _yarn.metric(
+    "yarn_cluster_nodes",
+    "gauge",
+    (*_SRC, "state"),
+    "NodeManagers by state: total, active, lost, unhealthy, decommissioned, rebooted",
+)
+YARN_ACTIVE_RM = _yarn.metric(
+    "yarn_resourcemanager_active",
+    "gauge",
+    (*_SRC, "resourcemanager"),
+    "1 on the ResourceManager the cluster series came from; 0 on the others and on one that failed",
+)
+YARN_QUEUE_CAPACITY = _yarn.metric(
+    "yarn_queue_capacity_ratio", "gauge", _QUEUE, "Guaranteed share of the cluster (absolute capacity), 0..1"
+)
+YARN_QUEUE_MAX_CAPACITY = _yarn.metric(
+    "yarn_queue_max_capacity_ratio", "gauge", _QUEUE, "Maximum share of the cluster, 0..1"
+)
+YARN_QUEUE_USED_CAPACITY = _yarn.metric(
+    "yarn_queue_used_capacity_ratio", "gauge", _QUEUE, "Share of the whole cluster in use, 0..1"
+)
+YARN_QUEUE_APPS = _yarn.metric(
+    "yarn_queue_apps", "gauge", (*_QUEUE, "state"), "Applications by state: running (active) and pending"
+)
+YARN_QUEUE_PENDING_CONTAINERS = _yarn.metric(
+    "yarn_queue_pending_containers", "gauge", _QUEUE, "Containers waiting for resources"
+)
+YARN_QUEUE_USED_MEMORY_BYTES = _yarn.metric(
+    "yarn_queue_used_memory_bytes", "gauge", _QUEUE, "Memory used by the queue"
+)
 
-# --- Kafka consumer lag; labels cluster, group, topic, partition ---------------------------------------
+# --- Spark (REST /api/v1) ----------------------------------------------------------------------------
 
-KAFKA_PREFIX = "kafka_consumergroup"
+_APP = (SOURCE_LABEL, "app_name", "app_id")
+_spark = REGISTRY.section(
+    "Spark",
+    "Per application kept (running, or ended within `lookback`), from a driver or history server's "
+    "`/api/v1`. Ids are label values, never part of a name.",
+)
+SPARK_PREFIX = _source_series(_spark, "spark", "spark")
+SPARK_APP_RUNNING = _spark.metric(
+    "spark_application_running", "gauge", _APP, "1 while the application runs, 0 once it completed"
+)
+SPARK_APP_DURATION_SECONDS = _spark.metric(
+    "spark_application_duration_seconds", "gauge", _APP, "Application run time"
+)
+SPARK_APP_JOBS = _spark.metric(
+    "spark_application_jobs",
+    "gauge",
+    (*_APP, "status"),
+    "Jobs by status: running, succeeded, failed, unknown",
+)
+SPARK_APP_STAGES = _spark.metric(
+    "spark_application_stages",
+    "gauge",
+    (*_APP, "status"),
+    "Stages by status: active, complete, skipped, failed",
+)
+SPARK_APP_TASKS = _spark.metric(
+    "spark_application_tasks",
+    "gauge",
+    (*_APP, "status"),
+    "Tasks by status, over executors: active, failed, completed",
+)
+SPARK_APP_EXECUTORS = _spark.metric(
+    "spark_application_executors", "gauge", _APP, "Active executors (the driver included)"
+)
+SPARK_APP_MEMORY_USED_BYTES = _spark.metric(
+    "spark_application_executor_memory_used_bytes", "gauge", _APP, "Storage memory used, over executors"
+)
+SPARK_APP_MEMORY_MAX_BYTES = _spark.metric(
+    "spark_application_executor_memory_max_bytes", "gauge", _APP, "Storage memory available, over executors"
+)
+SPARK_APP_GC_SECONDS = _spark.metric(
+    "spark_application_executor_gc_seconds", "gauge", _APP, "JVM GC time, over executors"
+)
+SPARK_APP_SHUFFLE_READ_BYTES = _spark.metric(
+    "spark_application_shuffle_read_bytes", "gauge", _APP, "Shuffle bytes read, over executors"
+)
+SPARK_APP_SHUFFLE_WRITE_BYTES = _spark.metric(
+    "spark_application_shuffle_write_bytes", "gauge", _APP, "Shuffle bytes written, over executors"
+)
+
+# --- Kafka consumer lag ----------------------------------------------------------------------------------
+
 KAFKA_CLUSTER_LABEL = "cluster"
-KAFKA_PARTITION_COMMITTED_OFFSET = "kafka_consumergroup_partition_committed_offset"
-KAFKA_PARTITION_LATEST_OFFSET = "kafka_consumergroup_partition_latest_offset"
-KAFKA_PARTITION_LAG_OFFSETS = "kafka_consumergroup_partition_lag_offsets"
-KAFKA_PARTITION_LAG_SECONDS = "kafka_consumergroup_partition_lag_seconds"
-KAFKA_PARTITION_STATUS = "kafka_consumergroup_partition_status"
-"""1, labelled `status` (OK, WARN, STALL, STOP, REWIND, NO_COMMIT): Burrow's evaluation."""
-KAFKA_TOPIC_SUM_LAG_OFFSETS = "kafka_consumergroup_topic_sum_lag_offsets"
-KAFKA_TOPIC_MAX_LAG_SECONDS = "kafka_consumergroup_topic_max_lag_seconds"
-KAFKA_GROUP_MAX_LAG_SECONDS = "kafka_consumergroup_group_max_lag_seconds"
-"""The largest estimated lag in seconds over a group's partitions; labels `cluster`, `group`."""
-KAFKA_GROUP_SUM_LAG_OFFSETS = "kafka_consumergroup_group_sum_lag_offsets"
-KAFKA_GROUP_STATUS = "kafka_consumergroup_group_status"
-"""1, labelled `status`: the worst status of the group's partitions."""
-KAFKA_POLL_DURATION_SECONDS = "kafka_consumergroup_poll_duration_seconds"
-KAFKA_POLL_AGE_SECONDS = "kafka_consumergroup_poll_last_success_age_seconds"
 KAFKA_BAD_STATUSES = ("STALL", "STOP", "REWIND")
+_ROW = (KAFKA_CLUSTER_LABEL, "group", "topic", "partition")
+_GROUP = (KAFKA_CLUSTER_LABEL, "group")
+_STATUSES = "OK, WARN, STALL, STOP, REWIND, NO_COMMIT"
+_kafka = REGISTRY.section(
+    "Kafka consumer lag",
+    "From the latest background poll; `cluster` is the catalog source name. Statuses follow Burrow's "
+    "rules over the last `status_window` polls.",
+)
+KAFKA_PREFIX = _source_series(_kafka, "kafka_consumergroup", "kafka")
+KAFKA_PARTITION_COMMITTED_OFFSET = _kafka.metric(
+    "kafka_consumergroup_partition_committed_offset", "gauge", _ROW, "Committed offset"
+)
+KAFKA_PARTITION_LATEST_OFFSET = _kafka.metric(
+    "kafka_consumergroup_partition_latest_offset",
+    "gauge",
+    (KAFKA_CLUSTER_LABEL, "topic", "partition"),
+    "Log-end offset",
+)
+KAFKA_PARTITION_LAG_OFFSETS = _kafka.metric(
+    "kafka_consumergroup_partition_lag_offsets", "gauge", _ROW, "Lag in offsets"
+)
+KAFKA_PARTITION_LAG_SECONDS = _kafka.metric(
+    "kafka_consumergroup_partition_lag_seconds",
+    "gauge",
+    _ROW,
+    "Estimated lag in seconds (NaN: too little history)",
+)
+KAFKA_PARTITION_STATUS = _kafka.metric(
+    "kafka_consumergroup_partition_status",
+    "gauge",
+    (*_ROW, "status"),
+    f"1 for the partition's Burrow status: {_STATUSES}",
+)
+KAFKA_TOPIC_SUM_LAG_OFFSETS = _kafka.metric(
+    "kafka_consumergroup_topic_sum_lag_offsets",
+    "gauge",
+    (*_GROUP, "topic"),
+    "Lag in offsets summed over the topic's partitions",
+)
+KAFKA_TOPIC_MAX_LAG_SECONDS = _kafka.metric(
+    "kafka_consumergroup_topic_max_lag_seconds",
+    "gauge",
+    (*_GROUP, "topic"),
+    "Largest lag in seconds over the topic's partitions",
+)
+KAFKA_GROUP_MAX_LAG_SECONDS = _kafka.metric(
+    "kafka_consumergroup_group_max_lag_seconds", "gauge", _GROUP, "Largest lag in seconds over the group"
+)
+KAFKA_GROUP_SUM_LAG_OFFSETS = _kafka.metric(
+    "kafka_consumergroup_group_sum_lag_offsets", "gauge", _GROUP, "Lag in offsets summed over the group"
+)
+KAFKA_GROUP_STATUS = _kafka.metric(
+    "kafka_consumergroup_group_status",
+    "gauge",
+    (*_GROUP, "status"),
+    "1 for the group's status: its worst partition's",
+)
+KAFKA_POLL_DURATION_SECONDS = _kafka.metric(
+    "kafka_consumergroup_poll_duration_seconds", "gauge", _SRC, "Seconds the last poll took"
+)
+KAFKA_POLL_AGE_SECONDS = _kafka.metric(
+    "kafka_consumergroup_poll_last_success_age_seconds",
+    "gauge",
+    _SRC,
+    "Seconds since the last successful poll",
+)
 
-# --- freshness (SQL tables, Airflow runs, files, Great Expectations); label dataset --------------------
+# --- freshness (SQL tables, Airflow runs, files, Great Expectations) -----------------------------------
 
-FRESHNESS_PREFIX = "watchkeeper_freshness"
-FRESHNESS_AGE_SECONDS = "watchkeeper_freshness_age_seconds"
-"""Age of the newest row, partition, run or file of a dataset; label `dataset`."""
-GE_VALIDATION_SUCCESS = "watchkeeper_great_expectations_success"
-"""1 if the latest validation of a dataset passed, else 0; label `dataset`."""
-GE_UNEXPECTED_COUNT = "watchkeeper_great_expectations_unexpected_count"
+_freshness = REGISTRY.section(
+    "Freshness (planned)",
+    "In the catalog and the generated alerts; the exporter does not collect these sources yet.",
+)
+FRESHNESS_PREFIX = _source_series(_freshness, "watchkeeper_freshness", "freshness")
+FRESHNESS_AGE_SECONDS = _freshness.metric(
+    "watchkeeper_freshness_age_seconds",
+    "gauge",
+    ("dataset",),
+    "Age of the newest row, partition, run or file of a dataset",
+)
+GE_VALIDATION_SUCCESS = _freshness.metric(
+    "watchkeeper_great_expectations_success",
+    "gauge",
+    ("dataset",),
+    "1 if the latest Great Expectations validation of a dataset passed, else 0",
+)
+GE_UNEXPECTED_COUNT = _freshness.metric(
+    "watchkeeper_great_expectations_unexpected_count",
+    "gauge",
+    ("dataset",),
+    "Unexpected values in the latest validation",
+)
 
-# --- inference probes; label source ---------------------------------------------------------------------
+# --- inference probes -------------------------------------------------------------------------------------
 
-INFERENCE_PREFIX = "watchkeeper_inference"
-INFERENCE_PROBE_DURATION_SECONDS = "watchkeeper_inference_probe_duration_seconds"
-"""A histogram of probe latency."""
-INFERENCE_PROBES = "watchkeeper_inference_probes"
-"""Counter of probes sent, exposed with `_total`."""
-INFERENCE_PROBE_ERRORS = "watchkeeper_inference_probe_errors"
-"""Counter of failed probes labelled `kind`, exposed with `_total`."""
-INFERENCE_PROBE_SUCCESS = "watchkeeper_inference_probe_success"
-"""1 if the last probe succeeded."""
+_inference = REGISTRY.section(
+    "Inference probes (planned)",
+    "In the catalog and the generated alerts; the exporter does not collect these sources yet.",
+)
+INFERENCE_PREFIX = _source_series(_inference, "watchkeeper_inference", "inference")
+INFERENCE_PROBE_DURATION_SECONDS = _inference.metric(
+    "watchkeeper_inference_probe_duration_seconds", "histogram", _SRC, "Probe latency"
+)
+INFERENCE_PROBES = _inference.metric("watchkeeper_inference_probes", "counter", _SRC, "Probes sent")
+INFERENCE_PROBE_ERRORS = _inference.metric(
+    "watchkeeper_inference_probe_errors", "counter", (*_SRC, "kind"), "Failed probes by kind"
+)
+INFERENCE_PROBE_SUCCESS = _inference.metric(
+    "watchkeeper_inference_probe_success", "gauge", _SRC, "1 if the last probe succeeded"
+)
+
+METRICS = REGISTRY.by_name()
+"""Every metric above by name: the writer's source of HELP and UNIT."""

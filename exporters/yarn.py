@@ -115,32 +115,37 @@ class YarnCollector(Source):
         raise ScrapeError("http_status", f"no ResourceManager of {self.name} reports itself ACTIVE")
 
     async def collect(self, scrape: Scrape) -> None:
-        active = await self._active(scrape)
-        answers: tuple[Any, Any] = await asyncio.gather(
-            self._get(scrape, active, "/ws/v1/cluster/metrics"),
-            self._get(scrape, active, "/ws/v1/cluster/scheduler"),
-            return_exceptions=True,
-        )
-        metrics, scheduler = answers
-        out = scrape.metrics
-        labels = {m.SOURCE_LABEL: self.name}
-        for rm in self.config.resourcemanagers:
-            out.gauge(
-                m.YARN_ACTIVE_RM,
-                "1 on the ResourceManager that answered as active",
-                {**labels, "resourcemanager": endpoint(rm)},
-                1 if rm == active else 0,
+        active: str | None = None
+        answered = False
+        try:
+            active = await self._active(scrape)
+            answers: tuple[Any, Any] = await asyncio.gather(
+                self._get(scrape, active, "/ws/v1/cluster/metrics"),
+                self._get(scrape, active, "/ws/v1/cluster/scheduler"),
+                return_exceptions=True,
             )
-        for handler, answer in ((self._cluster, metrics), (self._scheduler, scheduler)):
-            if isinstance(answer, ScrapeError):
-                scrape.fail(answer)
-                continue
-            if isinstance(answer, BaseException):
-                raise answer
-            try:
-                handler(scrape, answer, active)
-            except ScrapeError as exc:
-                scrape.fail(exc)
+            for handler, answer in zip((self._cluster, self._scheduler), answers, strict=True):
+                if isinstance(answer, ScrapeError):
+                    scrape.fail(answer)
+                    continue
+                if isinstance(answer, BaseException):
+                    raise answer
+                try:
+                    handler(scrape, answer, active)
+                except ScrapeError as exc:
+                    scrape.fail(exc)
+                else:
+                    answered = answered or handler == self._cluster
+        finally:
+            # Also on errors and timeouts: every listed RM gets a series, and 1 only for the one the
+            # cluster series came from. An RM that failed, answered 404 or was never reached is 0.
+            for rm in self.config.resourcemanagers:
+                scrape.metrics.gauge(
+                    m.YARN_ACTIVE_RM,
+                    "1 on the ResourceManager the cluster series came from",
+                    {m.SOURCE_LABEL: self.name, "resourcemanager": endpoint(rm)},
+                    1 if answered and rm == active else 0,
+                )
 
     def _cluster(self, scrape: Scrape, payload: Any, url: str) -> None:
         cm = payload.get("clusterMetrics") if isinstance(payload, dict) else None

@@ -3,25 +3,68 @@
 from __future__ import annotations
 
 from catalog.durations import Duration
+from exporters.registry import Registry
 
-# Per-SLO recordings; every series carries the labels `slo` and `service`.
-SLI_ERRORS_RATE5M = "slo:sli_errors:rate5m"
-"""Bad events per second over 5m (for time-based SLIs: 1 while the SLI is bad, else 0)."""
-SLI_TOTAL_RATE5M = "slo:sli_total:rate5m"
-"""All events per second over 5m (for time-based SLIs: 1 while the SLI has data)."""
-SLI_TOTAL_RATE1H = "slo:sli_total:rate1h"
-"""All events per second over 1h, chained from the 5m recording; used by the low-traffic guard."""
-OBJECTIVE = "slo:objective:ratio"
-ERROR_BUDGET = "slo:error_budget:ratio"
-PERIOD_DAYS = "slo:time_period:days"
-CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
-PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
-PERIOD_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
-CALENDAR_ERROR_RATIO = "slo:sli_error:ratio_calendar"
-"""Error ratio since the start of the calendar period (month, week or quarter), UTC."""
-CALENDAR_BUDGET_REMAINING = "slo:calendar_error_budget_remaining:ratio"
-SLO_INFO = "watchkeeper_slo_info"
-"""Static info series (value 1) joining an SLO to its service, team, tier, objective and window."""
+REGISTRY = Registry()
+"""The recordings with type, labels and help, for the metrics reference (`api/metrics_reference.py`)."""
+_SLO = ("slo", "service")
+_slo = REGISTRY.section(
+    "SLO recording rules",
+    "Recorded by the generated rules (`watchkeeper generate rules`), one series per SLO. Besides the "
+    "labels listed, each carries the SLO's own `labels:` from the catalog. `<window>` is each window of "
+    "the alert-window table (`rules/windows.yaml`) and the SLO's period, such as `5m` or `30d`.",
+)
+SLI_ERRORS_RATE5M = _slo.metric(
+    "slo:sli_errors:rate5m",
+    "gauge",
+    _SLO,
+    "Bad events per second over 5m (for time-based SLIs: 1 while the SLI is bad, else 0)",
+)
+SLI_TOTAL_RATE5M = _slo.metric(
+    "slo:sli_total:rate5m",
+    "gauge",
+    _SLO,
+    "All events per second over 5m (for time-based SLIs: 1 while the SLI has data)",
+)
+SLI_TOTAL_RATE1H = _slo.metric(
+    "slo:sli_total:rate1h",
+    "gauge",
+    _SLO,
+    "All events per second over 1h, chained from the 5m recording; used by the low-traffic guard",
+)
+_SLI_ERROR_RATIO = _slo.metric(
+    "slo:sli_error:ratio_rate<window>", "gauge", _SLO, "Error ratio (bad over all events) over the window"
+)
+OBJECTIVE = _slo.metric("slo:objective:ratio", "gauge", _SLO, "The SLO's objective, 0..1")
+ERROR_BUDGET = _slo.metric("slo:error_budget:ratio", "gauge", _SLO, "The error budget: 1 - objective")
+PERIOD_DAYS = _slo.metric("slo:time_period:days", "gauge", _SLO, "The SLO's period in days")
+CURRENT_BURN_RATE = _slo.metric(
+    "slo:current_burn_rate:ratio", "gauge", _SLO, "Error ratio over 5m divided by the error budget"
+)
+PERIOD_BURN_RATE = _slo.metric(
+    "slo:period_burn_rate:ratio", "gauge", _SLO, "Error ratio over the period divided by the error budget"
+)
+PERIOD_BUDGET_REMAINING = _slo.metric(
+    "slo:period_error_budget_remaining:ratio", "gauge", _SLO, "Share of the period's error budget left"
+)
+CALENDAR_ERROR_RATIO = _slo.metric(
+    "slo:sli_error:ratio_calendar",
+    "gauge",
+    (*_SLO, "calendar"),
+    "Error ratio since the start of the calendar period (month, week or quarter), UTC",
+)
+CALENDAR_BUDGET_REMAINING = _slo.metric(
+    "slo:calendar_error_budget_remaining:ratio",
+    "gauge",
+    _SLO,
+    "Share of the calendar period's error budget left",
+)
+SLO_INFO = _slo.metric(
+    "watchkeeper_slo_info",
+    "gauge",
+    (*_SLO, "team", "tier", "objective", "window", "sli"),
+    "Static info series (value 1) joining an SLO to its service, team, tier, objective and window",
+)
 
 ALERT_PREFIX = "Watchkeeper"
 SLO_BURN_ALERT = "WatchkeeperSLOErrorBudgetBurn"

@@ -260,6 +260,47 @@ def test_yarn_follows_the_active_resourcemanager() -> None:
     assert not [r for r in rm1.requests if r != "/ws/v1/cluster/info"]
 
 
+def _info(state: str) -> dict[str, Reply]:
+    info = json.loads((YARN / "ws_v1_cluster_info.json").read_text())
+    return {
+        "/ws/v1/cluster/info": reply_json(
+            json.dumps({"clusterInfo": {**info["clusterInfo"], "haState": state}})
+        )
+    }
+
+
+# Each case: the routes of each RM (an empty dict answers 404 everywhere), then the expected
+# yarn_resourcemanager_active per RM and yarn_up. An RM counts as active only when it identified itself
+# (HA: /ws/v1/cluster/info says ACTIVE; one RM: no check) AND its cluster metrics answered: the cluster
+# series then come from it. A 404, a failed or an unknown RM never shows 1.
+YARN_ACTIVE_CASES = {
+    "lone RM answers 404": ([{}], [0], 0),
+    "lone RM healthy": ([yarn_routes()], [1], 1),
+    "lone RM: metrics fine, scheduler 404": (
+        [{k: v for k, v in yarn_routes().items() if k != "/ws/v1/cluster/scheduler"}],
+        [1],
+        0,
+    ),
+    "HA: both answer 404": ([{}, {}], [0, 0], 0),
+    "HA: one 404, one standby": ([{}, _info("STANDBY")], [0, 0], 0),
+    "HA: says ACTIVE, then 404 on metrics": ([_info("ACTIVE"), _info("STANDBY")], [0, 0], 0),
+    "HA: one 404, one active": ([{}, {**yarn_routes(), **_info("ACTIVE")}], [0, 1], 1),
+}
+
+
+@pytest.mark.parametrize("case", list(YARN_ACTIVE_CASES))
+def test_a_failed_resourcemanager_never_claims_to_be_active(case: str) -> None:
+    routes, active, up = YARN_ACTIVE_CASES[case]
+    with ExitStack() as stack:
+        rms = [stack.enter_context(serve(r)) for r in routes]
+        rt = stack.enter_context(runtime_of(yarn("prod", [rm.url for rm in rms])))
+        found = samples(exposition(rt))
+    for rm, expected in zip(rms, active, strict=True):
+        host = rm.url.removeprefix("http://")
+        assert value(found, m.YARN_ACTIVE_RM, source="prod", resourcemanager=host) == expected, case
+    assert value(found, "yarn_up", source="prod") == up, case
+
+
 # --- Spark -----------------------------------------------------------------------------------------
 
 APP = "local-1422981780767"
