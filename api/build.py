@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
+from api.cli_options import (
+    DEFAULT_FORMAT,
+    DEFAULT_GRAFANA_URL,
+    DEFAULT_NAMESPACE,
+    DEFAULT_SECRETS_DIR,
+    DEFAULT_WATCHKEEPER_URL,
+)
 from catalog.model import Catalog
+from catalog.yaml_dump import YamlDumpError
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """The options `watchkeeper build` shares with the `generate` commands (api/cli_options.py)."""
+
+    fmt: str = DEFAULT_FORMAT
+    namespace: str = DEFAULT_NAMESPACE
+    grafana_url: str = DEFAULT_GRAFANA_URL
+    check: bool = True
+    watchkeeper_url: str = DEFAULT_WATCHKEEPER_URL
+    secrets_dir: str = DEFAULT_SECRETS_DIR
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -19,52 +41,65 @@ def write_text(path: Path, text: str) -> Path:
 def generate_rule_files(
     catalog: Catalog,
     out: Path,
-    fmt: str,
-    grafana_url: str,
-    check: bool,
+    options: BuildOptions,
     console: Console,
     tests: Path | None = None,
 ) -> list[Path] | None:
     """Generate, check with promtool, then write the rule files (and their promtool tests); None if invalid."""
-    from rich.markup import escape
-
     from rules.check import RuleCheckError, check_rules
     from rules.generate import generate_rules
     from rules.render import write_rules, write_tests
 
-    rules = generate_rules(catalog, grafana_url, with_tests=tests is not None)
+    rules = generate_rules(catalog, options.grafana_url, with_tests=tests is not None)
     for warning in rules.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
-    if check:
-        try:
+    try:
+        if options.check:
             check_rules(rules.files)
-        except RuleCheckError as exc:
-            console.print(f"[bold red]error:[/] {escape(str(exc))}")
-            return None
-    written = write_rules(rules.files, out, fmt)
-    if tests is not None:
-        written += write_tests(rules.tests, rules.files, out, tests)
+        written = write_rules(rules.files, out, options.fmt, options.namespace)
+        if tests is not None:
+            written += write_tests(rules.tests, rules.files, out, tests, rules.test_notes)
+    except (RuleCheckError, YamlDumpError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        return None
     for path in written:
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {escape(str(path))}")
     return written
 
 
-def build_all(catalog: Catalog, out: Path, console: Console) -> list[Path] | None:
-    """Write the resolved catalog, its schema, rules and routing; None if a generated artifact is invalid."""
-    from rules.alertmanager import alertmanager_yaml
+def alertmanager_text(catalog: Catalog, options: BuildOptions, console: Console) -> str | None:
+    """The Alertmanager configuration as YAML; None (after printing why) if it cannot be written."""
+    from rules.alertmanager import RoutingOptions, alertmanager_yaml
 
-    rules = generate_rule_files(
-        catalog, out / "rules", "prometheus", "http://grafana:3000", True, console, out / "rule-tests"
-    )
+    routing = RoutingOptions(watchkeeper_url=options.watchkeeper_url, secrets_dir=options.secrets_dir)
+    try:
+        return alertmanager_yaml(catalog, routing)
+    except YamlDumpError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        return None
+
+
+def build_all(catalog: Catalog, out: Path, console: Console, options: BuildOptions) -> list[Path] | None:
+    """Write the resolved catalog, its schema, rules and routing; None if a generated artifact is invalid."""
+    tests = out / "rule-tests" if options.fmt == "prometheus" else None
+    if tests is None:
+        console.print(
+            "[yellow]note:[/] rule tests are not written for --format prometheusrule "
+            "(promtool tests read plain rule files)"
+        )
+    rules = generate_rule_files(catalog, out / "rules", options, console, tests)
     if rules is None:
         return None
+    routing = alertmanager_text(catalog, options, console)
+    if routing is None:
+        return None
     written = [
-        write_text(out / "alertmanager.yml", alertmanager_yaml(catalog)),
+        write_text(out / "alertmanager.yml", routing),
         write_text(out / "catalog.json", catalog.model_dump_json(indent=2, by_alias=True) + "\n"),
         write_text(
             out / "catalog.schema.json", json.dumps(Catalog.model_json_schema(by_alias=True), indent=2) + "\n"
         ),
     ]
     for path in written:
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {escape(str(path))}")
     return rules + written

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from api.cli_options import (
+    DEFAULT_FORMAT,
+    DEFAULT_GRAFANA_URL,
+    DEFAULT_NAMESPACE,
+    DEFAULT_SECRETS_DIR,
+    DEFAULT_WATCHKEEPER_URL,
+    CatalogJoinOption,
+    CheckOption,
+    FormatOption,
+    GrafanaOption,
+    NamespaceOption,
+    SecretsDirOption,
+    WatchkeeperUrlOption,
+    rule_format_problem,
+)
+
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from api.build import BuildOptions
     from catalog import CatalogError, LoadResult
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -75,18 +93,24 @@ def _import_group(version: VersionOption = False) -> None:
     """Convert Sloth or OpenSLO specs into catalog YAML."""
 
 
-def _fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+def _console(stderr: bool = True) -> Console:
+    """A console that never wraps: one problem per line, however narrow the terminal or pipe."""
     from rich.console import Console
 
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    from rich.markup import escape
+
+    _console().print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
 def _print_problems(error: CatalogError | None, warnings: list[object]) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console(stderr=True, highlight=False)
+    console = _console()
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {escape(str(warning))}")
     if error is not None:
@@ -133,9 +157,7 @@ def validate(
         return
     result = _load(catalog)
     c = result.catalog
-    from rich.console import Console
-
-    Console(highlight=False).print(
+    _console(stderr=False).print(
         f"[green]valid:[/] {catalog} ({len(result.files)} file{'s' if len(result.files) != 1 else ''}): "
         f"{len(c.teams)} teams, {len(c.services)} services, {len(c.slos)} SLOs, "
         f"{sum(len(getattr(c.sources, k)) for k in type(c.sources).model_fields)} sources, "
@@ -150,46 +172,7 @@ def catalog_show(catalog: CatalogArg, version: VersionOption = False) -> None:
 
     from api.catalog_tree import ownership_tree
 
-    Console().print(ownership_tree(_load(catalog).catalog))
-
-
-def _emit_import(kind: str, path: Path, team: str | None, out: Path | None) -> None:
-    import tempfile
-
-    from catalog import CatalogError, load_catalog
-    from catalog.importers import SpecImportError
-
-    try:
-        if kind == "sloth":
-            from catalog.importers.sloth import import_sloth
-
-            result = import_sloth(path, team=team)
-        else:
-            from catalog.importers.openslo import import_openslo
-
-            result = import_openslo(path, team=team)
-    except SpecImportError as exc:
-        _fail(str(exc))
-    text = result.to_yaml(str(path))
-    with tempfile.TemporaryDirectory() as tmp:
-        check = Path(tmp) / "imported.yaml"
-        check.write_text(text, encoding="utf-8")
-        try:
-            load_catalog(check)
-        except CatalogError as exc:
-            details = "; ".join(f"{p.path}: {p.message}" for p in exc.problems)
-            _fail(f"{path}: converted, but the result is not a valid catalog: {details}")
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = Console(stderr=True, highlight=False)
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"[green]wrote[/] {out} ({len(result.slos)} SLOs)")
+    Console(highlight=False).print(ownership_tree(_load(catalog).catalog))
 
 
 TeamOption = Annotated[
@@ -199,20 +182,59 @@ TeamOption = Annotated[
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write the YAML here instead of stdout.")]
 
 
+def _import(kind: str, path: Path, team: str | None, catalog: Path | None, out: Path | None) -> None:
+    from api.importing import run_import
+
+    if not run_import(kind, path, team, catalog, out, _console()):
+        raise typer.Exit(EXIT_INVALID)
+
+
 @import_app.command("sloth")
 def import_sloth(
-    file: InputArg, team: TeamOption = None, out: OutOption = None, version: VersionOption = False
+    file: InputArg,
+    team: TeamOption = None,
+    catalog: CatalogJoinOption = None,
+    out: OutOption = None,
+    version: VersionOption = False,
 ) -> None:
     """Convert a Sloth spec (prometheus/v1 or Kubernetes PrometheusServiceLevel) to catalog YAML."""
-    _emit_import("sloth", file, team, out)
+    _import("sloth", file, team, catalog, out)
 
 
 @import_app.command("openslo")
 def import_openslo(
-    file: InputArg, team: TeamOption = None, out: OutOption = None, version: VersionOption = False
+    file: InputArg,
+    team: TeamOption = None,
+    catalog: CatalogJoinOption = None,
+    out: OutOption = None,
+    version: VersionOption = False,
 ) -> None:
     """Convert OpenSLO v1alpha or v1 SLO documents to catalog YAML."""
-    _emit_import("openslo", file, team, out)
+    _import("openslo", file, team, catalog, out)
+
+
+def _build_options(
+    fmt: str,
+    namespace: str | None,
+    grafana_url: str,
+    check: bool,
+    watchkeeper_url: str = DEFAULT_WATCHKEEPER_URL,
+    secrets_dir: str = DEFAULT_SECRETS_DIR,
+) -> BuildOptions:
+    """The shared options, checked; a usage error (exit 2) if they do not fit together."""
+    problem = rule_format_problem(fmt, namespace)
+    if problem is not None:
+        _fail(problem, EXIT_USAGE)
+    from api.build import BuildOptions
+
+    return BuildOptions(
+        fmt=fmt,
+        namespace=namespace or DEFAULT_NAMESPACE,
+        grafana_url=grafana_url,
+        check=check,
+        watchkeeper_url=watchkeeper_url,
+        secrets_dir=secrets_dir,
+    )
 
 
 @app.command()
@@ -221,16 +243,22 @@ def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the generated artifacts.")] = Path(
         "build"
     ),
+    fmt: FormatOption = DEFAULT_FORMAT,
+    namespace: NamespaceOption = None,
+    grafana_url: GrafanaOption = DEFAULT_GRAFANA_URL,
+    check: CheckOption = True,
+    watchkeeper_url: WatchkeeperUrlOption = DEFAULT_WATCHKEEPER_URL,
+    secrets_dir: SecretsDirOption = DEFAULT_SECRETS_DIR,
     version: VersionOption = False,
 ) -> None:
-    """Validate a catalog and generate every artifact from it into one directory."""
-    from rich.console import Console
-
+    """Validate a catalog and generate every artifact from it into one directory (rule tests too, for
+    --format prometheus)."""
+    options = _build_options(fmt, namespace, grafana_url, check, watchkeeper_url, secrets_dir)
     from api.build import build_all
 
     result = _load(catalog)
-    console = Console(stderr=True, highlight=False)
-    written = build_all(result.catalog, out, console)
+    console = _console()
+    written = build_all(result.catalog, out, console, options)
     if written is None:
         raise typer.Exit(EXIT_INVALID)
     console.print(f"[green]built[/] {len(written)} artifacts in {out}/")
@@ -286,22 +314,15 @@ def exporter(
         _fail(f"cannot listen on {listen}: {exc.strerror}", EXIT_USAGE)
 
 
-GrafanaOption = Annotated[str, typer.Option("--grafana-url", help="Base URL for dashboard links in alerts.")]
-CheckOption = Annotated[
-    bool, typer.Option("--check/--no-check", help="Check every rule with promtool first.")
-]
-
-
 @generate_app.command("rules")
 def generate_rules_command(
     catalog: CatalogArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the rule files.")] = Path(
         "build/rules"
     ),
-    fmt: Annotated[
-        str, typer.Option("--format", help="prometheus (rule files) or prometheusrule (Kubernetes).")
-    ] = "prometheus",
-    grafana_url: GrafanaOption = "http://grafana:3000",
+    fmt: FormatOption = DEFAULT_FORMAT,
+    namespace: NamespaceOption = None,
+    grafana_url: GrafanaOption = DEFAULT_GRAFANA_URL,
     check: CheckOption = True,
     tests: Annotated[
         Path | None,
@@ -310,17 +331,13 @@ def generate_rules_command(
     version: VersionOption = False,
 ) -> None:
     """Write SLO and component alerting rules per team, plus self-monitoring; optionally their promtool tests."""
-    if fmt not in {"prometheus", "prometheusrule"}:
-        _fail(f"--format must be prometheus or prometheusrule, not {fmt!r}", EXIT_USAGE)
+    options = _build_options(fmt, namespace, grafana_url, check)
     if tests is not None and fmt != "prometheus":
         _fail("--tests needs --format prometheus: promtool tests read rule files", EXIT_USAGE)
-    from rich.console import Console
-
     from api.build import generate_rule_files
 
     result = _load(catalog)
-    console = Console(stderr=True, highlight=False)
-    written = generate_rule_files(result.catalog, out, fmt, grafana_url, check, console, tests)
+    written = generate_rule_files(result.catalog, out, options, _console(), tests)
     if written is None:
         raise typer.Exit(EXIT_INVALID)
 
@@ -331,24 +348,19 @@ def generate_alertmanager_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="The alertmanager.yml to write.")] = Path(
         "build/alertmanager.yml"
     ),
-    watchkeeper_url: Annotated[
-        str, typer.Option("--watchkeeper-url", help="Base URL of the Watchkeeper API (ledger and watchdog).")
-    ] = "http://watchkeeper-api:8000",
-    secrets_dir: Annotated[
-        str,
-        typer.Option(
-            "--secrets-dir", help="Where Alertmanager finds secret files named after the catalog's *_env."
-        ),
-    ] = "/etc/alertmanager/secrets",
+    watchkeeper_url: WatchkeeperUrlOption = DEFAULT_WATCHKEEPER_URL,
+    secrets_dir: SecretsDirOption = DEFAULT_SECRETS_DIR,
     version: VersionOption = False,
 ) -> None:
     """Write Alertmanager routing: a route per team, receivers per severity, inhibition and the Watchdog."""
-    from api.build import write_text
-    from rules.alertmanager import RoutingOptions, alertmanager_yaml
+    from api.build import BuildOptions, alertmanager_text, write_text
 
     result = _load(catalog)
-    options = RoutingOptions(watchkeeper_url=watchkeeper_url, secrets_dir=secrets_dir)
-    write_text(out, alertmanager_yaml(result.catalog, options))
+    options = BuildOptions(watchkeeper_url=watchkeeper_url, secrets_dir=secrets_dir)
+    text = alertmanager_text(result.catalog, options, _console())
+    if text is None:
+        raise typer.Exit(EXIT_INVALID)
+    write_text(out, text)
     typer.echo(f"wrote {out}", err=True)
 
 

@@ -13,10 +13,33 @@ NAME_RE = r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$"
 Name = Annotated[str, StringConstraints(pattern=NAME_RE)]
 """Lower-case DNS-like names: they become label values and parts of rule-group names."""
 
+ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 WINDOW_PLACEHOLDER = "{{window}}"
 _PLACEHOLDER_RE = re.compile(r"\{\{\s*\.?window\s*\}\}")
 _METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+
+
+def camel(text: str) -> str:
+    """An alert name from free text: CamelCase letters and digits, starting upper-case."""
+    parts = re.split(r"[^A-Za-z0-9]+", text)
+    name = "".join(p[:1].upper() + p[1:] for p in parts if p)
+    return name if name[:1].isalpha() else f"Slo{name}"
+
+
+def _alert_name(value: str) -> str:
+    if not ALERT_NAME_RE.match(value):
+        raise PydanticCustomError(
+            "alert_name",
+            "{value} is not a valid alert name; alert names are CamelCase: an upper-case letter, then "
+            "letters and digits only, no '-', '_' or spaces (e.g. {suggestion})",
+            {"value": repr(value), "suggestion": camel(value)},
+        )
+    return value
+
+
+AlertName = Annotated[str, AfterValidator(_alert_name)]
+"""An alert name (Prometheus `alertname`), CamelCase as the Prometheus and mixin style guides write them."""
 
 
 def _env_name(value: str) -> str:
@@ -92,6 +115,13 @@ def _promql_template(value: str) -> str:
                 raise PydanticCustomError("promql_syntax", "unbalanced {char} in query", {"char": char})
     if any(depth.values()):
         raise PydanticCustomError("promql_syntax", "query has unclosed brackets; check ( [ { pairs")
+    from catalog.promql_check import promql_error  # its parser loads on first use, not at import
+
+    problem = promql_error(query.replace(WINDOW_PLACEHOLDER, "5m"))
+    if problem is not None:
+        raise PydanticCustomError(
+            "promql_syntax", "{query} is not valid PromQL: {problem}", {"query": query, "problem": problem}
+        )
     return query
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from catalog import CatalogError, load_catalog
-from tests.conftest import run_cli
+from tests.conftest import EXAMPLE_CATALOG, FIXTURES, require_binary, run_cli
 
 TEAMS = """
 teams:
@@ -125,7 +128,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "objective-not-a-number",
         {"slos.yaml": slo(objective="high")},
-        ['slos[0] "broken".objective', "valid number"],
+        ['slos[0] "broken".objective', "'high' is not a number", "write a plain number"],
     ),
     (
         "bad-window",
@@ -135,7 +138,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "window-too-short",
         {"slos.yaml": slo(window="5m")},
-        ['slos[0] "broken".window', "between 1d and 400d"],
+        ['slos[0] "broken".window', "rolling window '5m' is not supported; use 7d, 28d or 30d"],
     ),
     (
         "bad-duration",
@@ -295,6 +298,112 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {"slos.yaml": slos(GOOD_SLO) + "---\nteams: []\n"},
         ["slos.yaml", "2 YAML documents", "split them into separate files"],
     ),
+    (
+        "surrogate-pair-escape-in-annotation",
+        # JSON writes an emoji as a surrogate pair; YAML (and Go's reader in promtool) needs \U0001F525.
+        {"slos.yaml": slos(GOOD_SLO + '    alerting: {annotations: {summary: "burning \\ud83d\\udd25"}}\n')},
+        [
+            "slos.yaml:9",
+            'slos[0] "hdfs-writes".alerting.annotations.summary',
+            "U+D83D",
+            "surrogate",
+            "\\U0001F525",
+        ],
+    ),
+    (
+        "alert-name-not-camel-case",
+        {"slos.yaml": slos(GOOD_SLO + "    alerting: {name: hdfs-write-burn}\n")},
+        ['slos[0] "hdfs-writes".alerting.name', "CamelCase", "HdfsWriteBurn"],
+    ),
+    (
+        "objective-with-percent-sign",
+        {"slos.yaml": slo(objective='"99.9%"')},
+        ['slos[0] "broken".objective', "write 99.9", "without %"],
+    ),
+    (
+        "latency-le-as-a-duration",
+        {
+            "slos.yaml": slos(
+                "- name: l\n  service: hdfs-prod\n  objective: 99\n  sli:\n    latency: {histogram: req_seconds, le: 500ms}\n"
+            )
+        },
+        ['slos[0] "l".sli.latency.le', "seconds as a number", "le: 0.5"],
+    ),
+    (
+        "owners-as-a-string",
+        {"teams.yaml": TEAMS.replace("owners: [oncall@example.com]", "owners: oncall@example.com")},
+        ['teams[0] "platform".owners', "owners takes a list; write owners: [oncall@example.com]"],
+    ),
+    (
+        "page-enabled-not-a-boolean",
+        {"slos.yaml": slos(GOOD_SLO + "    alerting: {page: {enabled: sometimes}}\n")},
+        ['slos[0] "hdfs-writes".alerting.page.enabled', "'sometimes' is not a boolean; write true or false"],
+    ),
+    (
+        "max-lag-as-a-duration",
+        {
+            "slos.yaml": slos(
+                "- name: k\n  service: hdfs-prod\n  objective: 99\n  sli:\n"
+                "    kafka_lag: {cluster: prod, group: orders-etl, max_lag_seconds: 5m}\n"
+            )
+        },
+        ['slos[0] "k".sli.kafka_lag.max_lag_seconds', "write max_lag_seconds: 300"],
+    ),
+    (
+        "kafka-bootstrap-without-port",
+        {"sources.yaml": SOURCES.replace('bootstrap: "kafka:9092"', "bootstrap: [kafka1:9092, kafka2]")},
+        ['sources.kafka[0] "prod".bootstrap', "'kafka2' has no port", "host:port"],
+    ),
+    (
+        "promql-by-after-a-function",
+        {
+            "slos.yaml": slos(
+                GOOD_SLO.replace(
+                    "sum(rate(hdfs_write_errors_total[{{window}}]))",
+                    "rate(hdfs_write_errors_total[{{window}}]) by (job)",
+                )
+            )
+        },
+        [
+            "slos.yaml:7",
+            'slos[0] "hdfs-writes".sli.events.errors',
+            "is not valid PromQL",
+            "by (...) belongs to an aggregation: sum by (job) (rate(...))",
+        ],
+    ),
+    (
+        "promql-unknown-function",
+        {
+            "slos.yaml": slos(
+                GOOD_SLO.replace("sum(rate(hdfs_write_requests_total", "sum(rates(hdfs_write_requests_total")
+            )
+        },
+        ['slos[0] "hdfs-writes".sli.events.total', "is not valid PromQL", "rates", "did you mean 'rate'?"],
+    ),
+    (
+        "promql-range-on-an-expression",
+        {
+            "slos.yaml": slos(
+                GOOD_SLO.replace(
+                    "sum(rate(hdfs_write_requests_total[{{window}}]))",
+                    "rate(sum(hdfs_write_requests_total)[{{window}}])",
+                )
+            )
+        },
+        ['slos[0] "hdfs-writes".sli.events.total', "is not valid PromQL", "subquery"],
+    ),
+    (
+        "promql-raw-sli",
+        {
+            "slos.yaml": slos(
+                GOOD_SLO.replace(
+                    "      events:\n        errors: sum(rate(hdfs_write_errors_total[{{window}}]))\n        total: sum(rate(hdfs_write_requests_total[{{window}}]))\n",
+                    "      raw: {error_ratio: 'sum(rate(e[{{window}}])) / sum(rate(t[{{window}}])) by'}\n",
+                )
+            )
+        },
+        ['slos[0] "hdfs-writes".sli.raw.error_ratio', "is not valid PromQL"],
+    ),
 ]
 
 
@@ -375,3 +484,123 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_unknown_option_is_a_usage_error() -> None:
     result = run_cli("validate", "--frobnicate", "x")
     assert result.code == 2
+
+
+# --- PromQL: validate's parser (promql_parser) agrees with the real promtool -----------------------------
+
+PROMQL_VALID = [
+    "sum(rate(x[5m]))",
+    "sum by (job) (rate(x[5m]))",
+    "sum(rate(x[5m])) by (job)",
+    "sum without () (x)",
+    "1 - avg_over_time((up > bool 1)[5m:1m])",
+    "rate(x[5m:])",
+    "rate(x[5m] offset 1h)",
+    "x offset -5m",
+    "x @ start()",
+    "x{a=`raw`}",
+    "x{}",
+    '{__name__="x"}',
+    "x * on(a) group_left y",
+    "histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m])))",
+    "holt_winters(x[5m], 0.5, 0.5)",
+    'label_replace(x, "a", "$1", "b", "(.*)")',
+    "present_over_time(x[5m])",
+    'count_values("v", x)',
+]
+PROMQL_INVALID = [
+    "rate(x[5m]) by (job)",
+    "sum(rate(x[5m])) by",
+    "sum(x) by (job) without (a)",
+    "sum(rates(x[5m]))",
+    "rate(sum(x)[5m])",
+    "rate(x)",
+    "sum(x, y)",
+    "histogram_quantile(x)",
+    "x and on(a) group_left y",
+    "topk(x, y)",
+    'sum("s")',
+    "rate(x[0m])",
+    "rate(x[1.5m])",
+    'x{a="\\q"}',
+    '{a=~".*"}',
+    "1 +",
+    "x{",
+]
+# Where the two disagree. promql_parser follows Prometheus 3; the promtool here is 2.42. Validate checks
+# syntax only; promtool (run by `generate rules` and `build`) still rejects what the deployed Prometheus
+# version lacks. Each entry must still disagree, so this list cannot go stale.
+PROMQL_KNOWN_DIFFERENCES = {
+    "limitk(2, x)": "Prometheus 3 (experimental) function: validate accepts, promtool 2.42 rejects",
+    "mad_over_time(x[5m])": "Prometheus 3 (experimental) function: validate accepts, promtool 2.42 rejects",
+    'sort_by_label(x, "a")': "Prometheus 3 (experimental) function: validate accepts, promtool 2.42 rejects",
+    "info(x)": "Prometheus 3 (experimental) function: validate accepts, promtool 2.42 rejects",
+    "double_exponential_smoothing(x[5m], 0.5, 0.5)": "Prometheus 3's name for holt_winters: promtool 2.42 rejects",
+    'x{a="b" or c="d"}': "Prometheus 3 `or` in label matchers: validate accepts, promtool 2.42 rejects",
+}
+
+
+def _corpus_queries() -> list[str]:
+    """Every SLI query of the recorded Sloth and OpenSLO specs and of the example catalog, window filled."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                name = str(key).replace("Query", "_query").lower()
+                if isinstance(value, str) and name.endswith(
+                    ("query", "errors", "total", "good", "error_ratio")
+                ):
+                    if "[" in value:
+                        found.add(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    paths = [*FIXTURES.glob("slo_*/**/*.y*ml"), *EXAMPLE_CATALOG.glob("*.yaml")]
+    for path in paths:
+        if "_gen" not in path.parts:
+            for doc in yaml.safe_load_all(path.read_text()):
+                walk(doc)
+    return sorted(re.sub(r"\{\{\s*\.?window\s*\}\}", "5m", q) for q in found)
+
+
+def _promtool_verdicts(queries: list[str], tmp_path: Path) -> dict[str, bool]:
+    """Whether the real `promtool check rules` accepts each query as a recording rule's expression."""
+    promtool = require_binary("promtool")
+    files = {}
+    for index, query in enumerate(queries):
+        path = tmp_path / f"q{index}.yml"
+        rule = {"groups": [{"name": "g", "rules": [{"record": "r", "expr": query}]}]}
+        path.write_text(yaml.safe_dump(rule), encoding="utf-8")  # PyYAML: not the writer under test
+        files[query] = path
+    out = subprocess.run(
+        [promtool, "check", "rules", *map(str, files.values())], capture_output=True, text=True, check=False
+    )
+    failed = {line.split(":", 1)[0] for line in out.stderr.splitlines() if line.startswith(str(tmp_path))}
+    return {query: str(path) not in failed for query, path in files.items()}
+
+
+@pytest.mark.promtool
+def test_validate_agrees_with_promtool_on_promql(tmp_path: Path) -> None:
+    from catalog.promql_check import promql_error
+
+    corpus = _corpus_queries()
+    assert len(corpus) >= 15, corpus  # the recorded specs and the example catalog
+    queries = sorted({*corpus, *PROMQL_VALID, *PROMQL_INVALID, *PROMQL_KNOWN_DIFFERENCES})
+    promtool = _promtool_verdicts(queries, tmp_path)
+    assert all(promtool[q] for q in PROMQL_VALID) and not any(promtool[q] for q in PROMQL_INVALID)
+    ours = {q: promql_error(q) is None for q in queries}
+    disagree = {q for q in queries if ours[q] != promtool[q]}
+    assert disagree == set(PROMQL_KNOWN_DIFFERENCES), {q: (ours[q], promtool[q]) for q in disagree}
+    assert all(ours[q] and not promtool[q] for q in PROMQL_KNOWN_DIFFERENCES)
+
+
+def test_a_suggested_promql_fix_is_itself_valid_promql() -> None:
+    from catalog.promql_check import promql_error
+
+    message = promql_error("rate(http_requests_total[5m]) by (job)")
+    assert message is not None and "sum by (job) (rate(...))" in message
+    assert promql_error("sum by (job) (rate(http_requests_total[5m]))") is None

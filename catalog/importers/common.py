@@ -31,17 +31,17 @@ class ImportResult:
         self.services.setdefault(name, {"name": name, "team": team, "tier": tier})
 
     def catalog(self) -> dict[str, Any]:
-        return {
-            "teams": list(self.teams.values()),
-            "services": list(self.services.values()),
-            "slos": self.slos,
-        }
+        """The catalog sections, leaving out empty ones (teams and services may all exist already)."""
+        sections = {"teams": list(self.teams.values()), "services": list(self.services.values())}
+        return {**{k: v for k, v in sections.items() if v}, "slos": self.slos}
 
     def to_yaml(self, source: str) -> str:
-        header = [
-            f"# Imported by `watchkeeper import` from {source}.",
-            "# Review before committing: team owners are placeholders (@team); replace them with on-call contacts.",
-        ]
+        header = [f"# Imported by `watchkeeper import` from {source}."]
+        if self.teams:
+            header.append(
+                "# Review before committing: team owners are placeholders (@team); replace them with on-call "
+                "contacts."
+            )
         header += [f"# note: {n}" for n in self.notes]
         return "\n".join(header) + "\n" + dump_yaml(self.catalog())
 
@@ -68,13 +68,6 @@ def slug(text: str) -> str:
     """A catalog name from free text: lower-case, hyphens, at most 63 characters."""
     value = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
     return value[:63].rstrip("-._") or "unnamed"
-
-
-def camel(text: str) -> str:
-    """An alert name: CamelCase letters and digits, starting upper-case."""
-    parts = re.split(r"[^A-Za-z0-9]+", text)
-    name = "".join(p[:1].upper() + p[1:] for p in parts if p)
-    return name if name[:1].isalpha() else f"Slo{name}"
 
 
 def split_labels(labels: dict[str, Any], result: ImportResult, where: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from catalog.durations import WINDOW_HELP, Window
 from catalog.fields import normalize_window_placeholder
 from catalog.importers.common import ImportResult, SpecImportError, read_documents, slug
 
@@ -101,7 +102,7 @@ def _window(spec: dict[str, Any], version: str, result: ImportResult, where: str
         count, unit = int(window.get("count", 30)), str(window.get("unit", "Day")).lower()
         if not rolling or unit not in _V1ALPHA_UNITS:
             return _calendar(unit, result, where)
-        return f"{count * _V1ALPHA_UNITS[unit]}d"
+        return _rolling(count * _V1ALPHA_UNITS[unit], f"{count} {unit}", where)
     match = re.fullmatch(r"(\d+)([a-zA-Z])", str(window.get("duration", "30d")))
     if not match:
         raise SpecImportError(
@@ -120,7 +121,18 @@ def _window(spec: dict[str, Any], version: str, result: ImportResult, where: str
         raise SpecImportError(
             f"{where}: rolling window {window.get('duration')!r} must be in days (d) or weeks (w)"
         )
-    return f"{count * days}d"
+    return _rolling(count * days, str(window.get("duration")), where)
+
+
+def _rolling(days: int, written: str, where: str) -> str:
+    """A rolling window of `days` in the closed list of supported windows, or a clear error."""
+    try:
+        return str(Window.parse(f"{days}d"))
+    except ValueError:
+        raise SpecImportError(
+            f"{where}: rolling timeWindow {written!r} ({days} days) is not supported: {WINDOW_HELP}. "
+            "Change the spec's timeWindow and import again"
+        ) from None
 
 
 def _calendar(unit: str, result: ImportResult, where: str) -> str:

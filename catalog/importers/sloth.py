@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from catalog.fields import normalize_window_placeholder
-from catalog.importers.common import ImportResult, SpecImportError, camel, read_documents, slug, split_labels
+from catalog.durations import Window
+from catalog.fields import camel, normalize_window_placeholder
+from catalog.importers.common import ImportResult, SpecImportError, read_documents, slug, split_labels
 
 SUPPORTED = "version: prometheus/v1, or apiVersion: sloth.slok.dev/v1 with kind: PrometheusServiceLevel"
 # Sloth's examples use the tier label as a number: 1 is the most important.
@@ -14,7 +15,14 @@ TIER_LABELS = {"0": "critical", "1": "critical", "2": "high", "3": "medium", "4"
 
 
 def import_sloth(path: Path, team: str | None = None, window: str = "30d") -> ImportResult:
-    """Convert every document of a Sloth file into catalog teams, services and SLOs."""
+    """Convert every document of a Sloth file into catalog teams, services and SLOs.
+
+    Sloth specs carry no period (it is `sloth generate --default-slo-period`, 30d unless set); `window`
+    must be one of the supported windows, as Sloth itself only knows periods it has a window file for."""
+    try:
+        window = str(Window.parse(window))
+    except ValueError as exc:
+        raise SpecImportError(f"{path}: SLO period {window!r}: {exc}") from None
     result = ImportResult()
     for index, doc in enumerate(read_documents(path)):
         where = f"{path}" + (f" (document {index + 1})" if index else "")

@@ -1,0 +1,77 @@
+"""Fixes for the catalog problems people make most: a number written with `%` or as a duration, a scalar
+for a list, and JSON-style surrogate escapes in text. The loader words every problem with these."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from catalog.durations import Duration
+
+PathKey = tuple[str | int, ...]
+TYPE_FIXES = frozenset(
+    {"float_parsing", "int_parsing", "float_type", "int_type", "bool_parsing", "list_type", "string_type"}
+)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_PAIR = re.compile(r"[\ud800-\udbff][\udc00-\udfff]")
+
+
+def type_fix(kind: str, key: str, value: Any, message: str) -> str:
+    """A pydantic type error (`kind`) on `key` with the fix for its usual causes; else `message`."""
+    if kind in {"float_parsing", "int_parsing"} and isinstance(value, str):
+        shown = f"{value!r} is not a number"
+        text = value.strip()
+        if text.endswith("%") and _is_number(text[:-1]):
+            return f"{shown}; write {text[:-1].strip()}, a number without % ({key} is already in percent)"
+        seconds = _duration_seconds(text)
+        if seconds is not None:
+            return f"{shown}; {key} takes seconds as a number, not a duration: write {key}: {seconds:g}"
+        return f"{shown}; write a plain number such as 0.5 or 99.9 (no units or quotes)"
+    if kind == "bool_parsing":
+        return f"{value!r} is not a boolean; write true or false"
+    if kind == "list_type" and isinstance(value, str | int | float):
+        return f"{key} takes a list; write {key}: [{value}]"
+    if kind == "string_type" and isinstance(value, list):
+        return f"{key} takes one value, not a list; write {key}: <value>"
+    return message
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _duration_seconds(text: str) -> float | None:
+    try:
+        return Duration.parse(text).seconds
+    except ValueError:
+        return None
+
+
+def surrogate_problems(node: Any, sub: PathKey = ()) -> Iterator[tuple[PathKey, str]]:
+    """(path, message) for each string holding a lone UTF-16 surrogate, as PyYAML reads a JSON-style
+    `\\ud83d\\ude00` escape: no UTF-8 file and no Go program (Prometheus, promtool) can hold one."""
+    if isinstance(node, str):
+        found = None if node.isascii() else _SURROGATE.search(node)
+        if found is not None:
+            pair = _PAIR.search(node)
+            fix = "write the character itself, or a \\U0001F525-style escape for one beyond U+FFFF"
+            if pair is not None:
+                joined = pair.group().encode("utf-16", "surrogatepass").decode("utf-16")
+                fix = f"write the character itself ({joined}) or its escape \\U{ord(joined):08X}"
+            yield (
+                sub,
+                f"holds U+{ord(found.group()):04X}, a UTF-16 surrogate (YAML reads a \\ud83d\\ude00-style "
+                f"escape as two broken halves, and Prometheus refuses them); {fix}",
+            )
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from surrogate_problems(key, sub)
+            yield from surrogate_problems(value, (*sub, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from surrogate_problems(item, (*sub, index))
