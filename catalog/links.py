@@ -1,0 +1,72 @@
+"""Links every generated artifact shares: dashboard uids and URLs, and the runbook fallback.
+
+Rules (alert annotations), dashboards (the uids themselves) and reports all need the same links, so they
+are computed here, below all three. Catalog names allow `.`, `_` and up to 63 characters, but a Grafana
+uid is at most 40 characters of `[a-zA-Z0-9_-]` (and Grafana means to require Kubernetes names), so a
+uid is kept readable when the name fits and otherwise gets a stable hash suffix: see `stable_name`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import urlencode
+
+from catalog.model import Service
+
+GRAFANA_UID_MAX = 40
+"""Grafana refuses longer dashboard uids (`MaxUIDLength`)."""
+UID_CHARS = "a-z0-9-"
+"""Characters kept in a uid: valid for Grafana today and a Kubernetes (RFC 1123) name as well."""
+DIGEST_CHARS = 10
+"""Hex digits of SHA-256 in a hash suffix (40 bits)."""
+_HASHED = re.compile(rf"-h[0-9a-f]{{{DIGEST_CHARS}}}$")
+
+
+def stable_name(text: str, chars: str, max_length: int) -> str:
+    """`text` itself when it uses only `chars` (a regex character class), fits in `max_length` and does not
+    end like a hashed name; otherwise its sanitised start plus `-h` and the first hex digits of its SHA-256.
+
+    Distinct texts give distinct names: a kept text never ends like a hashed name and every hashed name
+    does, kept texts are themselves, and two hashed names differ unless 40 bits of SHA-256 collide.
+    The same text always gives the same name, in any process. `text` must start with one of `chars`.
+    """
+    suffix_length = len("-h") + DIGEST_CHARS
+    if max_length <= suffix_length:
+        raise ValueError(f"max_length {max_length} leaves no room for a hash suffix")
+    invalid = re.compile(f"[^{chars}]")
+    if not invalid.search(text) and len(text) <= max_length and not _HASHED.search(text):
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
+    stem = invalid.sub("-", text)[: max_length - suffix_length].rstrip("-")
+    return f"{stem}-h{digest}"
+
+
+def _uid(text: str) -> str:
+    return stable_name(text, UID_CHARS, GRAFANA_UID_MAX)
+
+
+def service_dashboard_uid(service: str) -> str:
+    """The uid of a service's SLO dashboard."""
+    return _uid(f"wk-slo-{service}")
+
+
+def team_dashboard_uid(team: str) -> str:
+    """The uid of a team's overview dashboard."""
+    return _uid(f"wk-team-{team}")
+
+
+def slo_dashboard_uid(slo: str) -> str:
+    """The uid of one SLO's detail dashboard (SLO names are unique across the catalog)."""
+    return _uid(f"wk-objective-{slo}")
+
+
+def dashboard_url(grafana_url: str, uid: str, **variables: str) -> str:
+    """A Grafana dashboard link, with template variables as `var-NAME=value`."""
+    query = urlencode({f"var-{name}": value for name, value in variables.items()})
+    return f"{grafana_url.rstrip('/')}/d/{uid}" + (f"?{query}" if query else "")
+
+
+def runbook_url(grafana_url: str, service: Service) -> str:
+    """The service's runbook, or its SLO dashboard when it has none."""
+    return service.runbook or dashboard_url(grafana_url, service_dashboard_uid(service.name))
