@@ -86,8 +86,11 @@ def prometheus(
     scrape_targets: list[str] = (),  # type: ignore[assignment]
     alertmanager_url: str | None = None,
     interval: str = "1s",
+    extra_flags: tuple[str, ...] = (),
+    scrape_configs: list[dict[str, Any]] | None = None,
 ) -> Iterator[str]:
-    """Run Prometheus evaluating `rule_files` every `interval`; yield its base URL."""
+    """Run Prometheus evaluating `rule_files` every `interval`; yield its base URL. `scrape_configs` are
+    added as given (e.g. a Pushgateway job with `honor_labels: true`)."""
     port = free_port()
     config: dict[str, Any] = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
@@ -96,6 +99,7 @@ def prometheus(
         if scrape_targets
         else [],
     }
+    config["scrape_configs"] += scrape_configs or []
     if alertmanager_url:
         config["alerting"] = {
             "alertmanagers": [{"static_configs": [{"targets": [alertmanager_url.removeprefix("http://")]}]}]
@@ -108,6 +112,7 @@ def prometheus(
         f"--web.listen-address=127.0.0.1:{port}",
         "--web.enable-lifecycle",
         "--rules.alert.resend-delay=1s",
+        *extra_flags,
     ]
     url = f"http://127.0.0.1:{port}"
     with _process(command, workdir / "prometheus.log"):
