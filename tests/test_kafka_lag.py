@@ -11,6 +11,7 @@ import pytest
 
 from catalog.model import Catalog, KafkaSource
 from exporters import names as m
+from exporters.kafka_fetch import LogEnds, latest_offsets
 from exporters.kafka_lag import KafkaCollector
 from exporters.runtime import Runtime
 from tests.kafka_broker import Broker, tansu
@@ -255,3 +256,114 @@ def test_an_unreachable_cluster_is_down_from_the_first_poll() -> None:
     assert snap.error is not None
     assert snap.error.kind in {"timeout", "connection"}
     assert list(snap.metrics.families()) == []
+
+
+# --- aggregates: the largest lag in seconds beside a partition without history --------------------
+
+
+def test_exposed_maxima_with_a_partition_without_history(broker: Broker) -> None:
+    """Real offsets, a controlled clock. Partition 0's log end stays at 10 (no rate known: NaN seconds);
+    partition 1's moves from 10 at t=1000 to 11 at t=1240, and the group had read all 10 of its messages,
+    so message 10 was produced at 1000 by interpolation: 240 s behind at t=1240."""
+    _, producer = setup_topic(broker.bootstrap, "orders", 2, 10)
+    c = consumer(broker.bootstrap, "etl")
+    commit(c, "orders", {0: 4, 1: 10})
+    c.close()
+    clock = [1000.0]
+    config = KafkaSource(name="prod", service="kafka-prod", bootstrap=broker.bootstrap, timeout="5s")
+    kafka = KafkaCollector(config, clock=lambda: clock[0])
+    assert kafka.poll_once().error is None
+    producer.produce("orders", value=b"late", partition=1)
+    producer.flush(10)
+    clock[0] = 1240.0
+    assert kafka.poll_once().error is None
+    runtime = Runtime(CATALOG, [kafka])  # its poller polls again at t=1240: the same answers
+    try:
+        found = samples(runtime.exposition())
+    finally:
+        runtime.close()
+    assert math.isnan(value(found, m.KAFKA_PARTITION_LAG_SECONDS, **at("etl", "orders", 0)))
+    assert value(found, m.KAFKA_PARTITION_LAG_OFFSETS, **at("etl", "orders", 0)) == 6
+    assert value(found, m.KAFKA_PARTITION_LAG_SECONDS, **at("etl", "orders", 1)) == 240.0
+    assert value(found, m.KAFKA_TOPIC_MAX_LAG_SECONDS, cluster="prod", group="etl", topic="orders") == 240.0
+    assert value(found, m.KAFKA_GROUP_MAX_LAG_SECONDS, cluster="prod", group="etl") == 240.0
+
+
+def test_a_broker_that_never_answers_is_reported() -> None:
+    """A listener that accepts connections and never says a word (a hung broker, a black-holing proxy):
+    the poll fails within about its timeout instead of hanging, and the scrape serves `up` 0."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # keep it open, answer nothing
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        kafka = collector(f"127.0.0.1:{listener.getsockname()[1]}")  # timeout 2s
+        start = time.monotonic()
+        snap = kafka.poll_once()
+        took = time.monotonic() - start
+        runtime = Runtime(CATALOG, [kafka])
+        try:
+            found = samples(runtime.exposition())
+        finally:
+            runtime.close()
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert held, "the client never connected"
+    assert snap.error is not None and snap.error.kind in {"timeout", "connection"}, snap.error
+    assert took < 2 * 2.0 + 1, took  # about the timeout, not a hang
+    assert value(found, m.up(m.KAFKA_PREFIX), source="prod") == 0
+    assert not [k for k in found if k[0] == m.KAFKA_PARTITION_LAG_OFFSETS]
+
+
+def test_chunked_log_end_offsets_equal_the_brokers(broker: Broker) -> None:
+    """Log ends read in requests of 3 partitions (crossing topics), each request answered by one future,
+    equal what was produced, what the public per-partition-future call answers, and what confluent-kafka's
+    own `list_offsets` answers in one request; a poll with those chunks reports the exact lags."""
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import OffsetSpec
+
+    admin, producer = setup_topic(broker.bootstrap, "a", 5, 2)
+    setup_topic(broker.bootstrap, "b", 3, 1)
+    for topic, extra in (("a", 1), ("b", 2)):  # partition p gets p * extra more: every end differs
+        for p in range(5 if topic == "a" else 3):
+            for _ in range(p * extra):
+                producer.produce(topic, value=b"x", partition=p)
+                producer.flush(10)  # one record per batch (BRIEF section 8)
+    # By construction: a: 2 + p, b: 1 + 2p.
+    expected = {("a", p): 2 + p for p in range(5)} | {("b", p): 1 + 2 * p for p in range(3)}
+    partitions = {"a": [0, 1, 2, 3, 4], "b": [0, 1, 2]}
+    assert LogEnds(admin, 5.0).one_future_per_request, "the lighter call is gone: see LogEnds"
+    assert latest_offsets(admin, partitions, 5.0, chunk=3) == expected
+    assert latest_offsets(admin, partitions, 5.0, chunk=3, one_future_per_request=False) == expected
+    whole = admin.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in expected})
+    assert {(tp.topic, tp.partition): f.result(10).offset for tp, f in whole.items()} == expected
+
+    c = consumer(broker.bootstrap, "etl")
+    commit(c, "a", {p: 1 for p in range(5)})
+    commit(c, "b", {0: 1, 1: 1, 2: 1})
+    c.close()
+    kafka = collector(broker.bootstrap)
+    kafka.offsets_chunk = 3
+    snap = kafka.poll_once()
+    assert snap.error is None, snap.error
+    for (topic, p), end in expected.items():
+        assert snap.metrics.value(m.KAFKA_PARTITION_LAG_OFFSETS, **at("etl", topic, p)) == end - 1
