@@ -46,7 +46,8 @@ def bench_scrape(runs: int, timeout_ms: int) -> None:
         hanging = stack.enter_context(
             serve(nn_routes(fs=Reply(FSNAMESYSTEM_JSON.encode(), delay=timeout_ms / 1000 + 2)))
         )
-        config = {"service": "hdfs-prod", "timeout": f"{timeout_ms}ms"}
+        # min_interval 1ms: every run collects anew (the default, 1s, would serve the previous result)
+        config = {"service": "hdfs-prod", "timeout": f"{timeout_ms}ms", "min_interval": "1ms"}
         sources = [
             HdfsCollector(HdfsSource(name=f"nn{i}", namenodes=[s.url], **config))
             for i, s in enumerate(healthy)

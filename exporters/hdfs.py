@@ -13,9 +13,9 @@ import httpx
 from catalog.model import HdfsSource
 from exporters import names as m
 from exporters.errors import ScrapeError
-from exporters.http import endpoint, resolve_auth
+from exporters.http import PARSE_INLINE_BYTES, endpoint, resolve_auth
 from exporters.metric_set import MetricSet, number
-from exporters.runtime import Scrape, Source
+from exporters.runtime import Scrape, Source, http_settings
 
 FSNAMESYSTEM = "Hadoop:service=NameNode,name=FSNamesystem"
 FSNAMESYSTEM_STATE = "Hadoop:service=NameNode,name=FSNamesystemState"
@@ -24,6 +24,8 @@ DATANODE_INFO = "Hadoop:service=DataNode,name=DataNodeInfo"
 DataNodeTables = tuple[dict[str, Any], dict[str, Any]]
 """NameNodeInfo's (LiveNodes, DeadNodes), decoded from their JSON strings."""
 HA_STATES = ("active", "standby", "observer", "initializing", "stopping")
+INLINE_DATANODES = 2000
+"""Up to this many DataNodes, their series are built on the event loop; more go to the worker pool."""
 
 # (metric, help, bean field) from FSNamesystem (FSNamesystemState fields override where both exist).
 _NAMESYSTEM_GAUGES = [
@@ -79,7 +81,7 @@ class HdfsCollector(Source):
     prefix = m.HDFS_PREFIX
 
     def __init__(self, config: HdfsSource, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(config.name, config.service, config.timeout.seconds)
+        super().__init__(config.name, config.service, **http_settings(config))
         self.config = config
         self.clock = clock
         self.auth: httpx.Auth | None = resolve_auth(config.auth, f"hdfs source {config.name}")
@@ -106,13 +108,31 @@ class HdfsCollector(Source):
             (nodes for state, nodes in answered if state == "active"), answered[0][1] if answered else None
         )
         if chosen is not None:
-            self.datanode_detail(scrape.metrics, chosen)
+            if sum(map(len, chosen)) <= INLINE_DATANODES:
+                self.datanode_detail(scrape.metrics, chosen)
+                return
+            part = MetricSet(scrape.metrics.room)  # 60,000 DataNodes make 420,000 series: off the loop
+            try:
+                await scrape.http.offload(self.datanode_detail, part, chosen)
+            finally:
+                scrape.metrics.merge(part)
 
     async def _namenode(self, scrape: Scrape, url: str) -> tuple[str, DataNodeTables]:
         system, info = await asyncio.gather(
             self._jmx(scrape, url, f"{FSNAMESYSTEM}*"), self._jmx(scrape, url, NAMENODE_INFO)
         )
-        return self.parse_namenode(scrape.metrics, url, system, info)
+        # LiveNodes is a JSON string inside the JSON, megabytes of it on a large cluster: then decoded off
+        # the loop, into a set of its own (other NameNodes write to scrape.metrics meanwhile), kept on
+        # errors. A small one is decoded here: it must not queue behind a gzip bomb in the worker pool.
+        nn_info = info.get(NAMENODE_INFO) or {}
+        tables = sum(len(v) for k in ("LiveNodes", "DeadNodes") if isinstance(v := nn_info.get(k), str))
+        if tables <= PARSE_INLINE_BYTES:
+            return self.parse_namenode(scrape.metrics, url, system, info)
+        part = MetricSet(scrape.metrics.room)
+        try:
+            return await scrape.http.offload(self.parse_namenode, part, url, system, info)
+        finally:
+            scrape.metrics.merge(part)
 
     def parse_namenode(
         self, out: MetricSet, url: str, system: dict[str, dict[str, Any]], info: dict[str, dict[str, Any]]

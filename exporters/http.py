@@ -1,20 +1,44 @@
-"""One pooled async HTTP client for every source: JSON fetching with timeouts, size limits and error kinds."""
+"""One pooled async HTTP client for every source: JSON fetching with timeouts, size limits and error kinds.
+
+Bodies are read raw and decoded here, not by httpx: gzip and deflate are inflated one step at a time with
+the size limit checked on the decoded bytes, so a 2 MB gzip bomb costs the limit, never its 2 GB. Inflating
+and parsing large bodies run in a small worker pool, off the event loop every source shares.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from catalog.model import HttpAuth
-from exporters.errors import ConfigError, ScrapeError
+from exporters.errors import ConfigError, ScrapeError, shown
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
-"""Larger answers are refused (`too_large`): a 50 MB /jmx is a misconfigured endpoint, not data."""
+"""Larger answers, on the wire or once decoded, are refused (`too_large`): a 50 MB /jmx is a
+misconfigured endpoint, not data."""
+ACCEPT_ENCODING = "gzip, deflate"
+"""What we ask for; any other Content-Encoding (br, zstd, compress) is a `parse` error."""
+DECODE_STEP = 1024 * 1024
+"""Decoded bytes produced per inflate call: the most a step can overshoot the limit by."""
+STEPS_PER_JOB = 4
+"""Inflate calls per job in the worker pool (4 MB decoded, a few ms)."""
+MAX_INFLATING = 4
+"""Bodies decoded at once: what refused bodies can hold together is this times the limit (80 MB),
+however many sources send bombs."""
+PARSE_INLINE_BYTES = 256 * 1024
+"""Bodies up to this size are parsed on the event loop (a few ms); larger ones in the worker pool."""
+_IDENTITY = ("", "identity")
+_ENCODINGS = (*_IDENTITY, "gzip", "x-gzip", "deflate")
+T = TypeVar("T")
 
 
 def endpoint(url: str) -> str:
@@ -56,21 +80,95 @@ class _Bearer(httpx.Auth):
         yield request
 
 
+class Inflater:
+    """Decodes a gzip or deflate body in steps; `too_large` as soon as the decoded bytes pass `limit`.
+
+    Each `step()` decodes at most STEPS_PER_JOB megabytes, so that a bomb queued in the worker pool
+    delays other sources' work by one step, not by its whole 20 MB. Deflate is zlib-wrapped by the
+    standard (RFC 9110 8.4.1.2), but some servers send it raw: both are read.
+    """
+
+    def __init__(self, raw: bytes | bytearray, encoding: str, limit: int, url: str) -> None:
+        if encoding == "deflate":
+            zlib_header = len(raw) >= 2 and raw[0] & 0x0F == 8 and (raw[0] << 8 | raw[1]) % 31 == 0
+            wbits = zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+        else:
+            wbits = 16 + zlib.MAX_WBITS  # gzip only
+        self._decoder = zlib.decompressobj(wbits)
+        self._data: bytes | bytearray = raw
+        self.out = bytearray()
+        self.done = False
+        self._encoding, self._limit, self._url = encoding, limit, url
+
+    def step(self) -> None:
+        """Decode up to STEPS_PER_JOB * DECODE_STEP bytes more; sets `done` at the end of the stream."""
+        decoder, encoding, url = self._decoder, self._encoding, self._url
+        try:
+            for _ in range(STEPS_PER_JOB):
+                piece = decoder.decompress(self._data, DECODE_STEP)
+                self.out += piece
+                rest = decoder.unconsumed_tail
+                stuck = not piece and len(rest) == len(self._data)
+                self._data = rest
+                if len(self.out) > self._limit:
+                    del self.out[:]  # freed now, not whenever the error is let go
+                    raise ScrapeError(
+                        "too_large", f"{url} sent more than {self._limit} bytes once decoded ({encoding})"
+                    )
+                if decoder.eof or stuck:
+                    self.done = True
+                    break
+        except zlib.error as exc:
+            raise ScrapeError("parse", f"{url}: its {encoding} body cannot be decoded: {exc}") from None
+        if self.done and not decoder.eof:
+            raise ScrapeError("parse", f"{url}: its {encoding} body is cut short")
+
+
+def inflate(raw: bytes | bytearray, encoding: str, limit: int, url: str) -> bytearray:
+    """A whole gzip or deflate body decoded (Inflater's steps in a row)."""
+    inflater = Inflater(raw, encoding, limit, url)
+    while not inflater.done:
+        inflater.step()
+    return inflater.out
+
+
+def parse_json(body: bytes | bytearray, url: str) -> Any:
+    """JSON from a body; ScrapeError(parse) for malformed, truncated or absurdly nested JSON."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise ScrapeError("parse", f"{url} sent malformed or truncated JSON: {exc}") from None
+    except RecursionError:
+        raise ScrapeError("parse", f"{url} sent JSON nested too deeply to read") from None
+
+
 class HttpPool:
-    """Async clients shared by all sources, one per TLS setting, with keep-alive connection pools."""
+    """Async clients shared by all sources, one per TLS setting, with keep-alive connection pools, and the
+    worker pool that inflates and parses large bodies."""
 
     def __init__(self, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self._clients: dict[str, httpx.AsyncClient] = {}
         self.max_body_bytes = max_body_bytes
+        self._workers: ThreadPoolExecutor | None = None
+        self._inflating: asyncio.Semaphore | None = None
 
     def client(self, verify: bool | str) -> httpx.AsyncClient:
         key = str(verify)
         if key not in self._clients:
             limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
             self._clients[key] = httpx.AsyncClient(
-                verify=verify, limits=limits, headers={"Accept": "application/json"}
+                verify=verify,
+                limits=limits,
+                headers={"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             )
         return self._clients[key]
+
+    async def offload(self, work: Callable[..., T], *args: Any) -> T:
+        """Run CPU-heavy `work(*args)` (inflating, parsing, building thousands of series) in the worker
+        pool, so the event loop keeps serving every other source meanwhile."""
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="watchkeeper-parse")
+        return await asyncio.get_running_loop().run_in_executor(self._workers, work, *args)
 
     async def get_json(
         self,
@@ -82,6 +180,7 @@ class HttpPool:
         verify: bool | str = True,
     ) -> Any:
         """GET a JSON document; raise ScrapeError with the kind of failure."""
+        limit = self.max_body_bytes
         try:
             async with self.client(verify).stream(
                 "GET", url, params=params, timeout=timeout, auth=auth
@@ -90,27 +189,45 @@ class HttpPool:
                     raise ScrapeError("http_status", f"{url} answered HTTP {response.status_code}")
                 ctype = response.headers.get("content-type", "")
                 if "json" not in ctype.lower():
-                    raise ScrapeError("parse", f"{url} sent {ctype or 'no content type'}, not JSON")
-                declared = int(response.headers.get("content-length") or 0)
-                if declared > self.max_body_bytes:
                     raise ScrapeError(
-                        "too_large", f"{url} sent {declared} bytes (limit {self.max_body_bytes})"
+                        "parse", f"{url} sent {shown(ctype) if ctype else 'no content type'}, not JSON"
                     )
+                encoding = response.headers.get("content-encoding", "").strip().lower()
+                if encoding not in _ENCODINGS:
+                    raise ScrapeError(
+                        "parse",
+                        f"{url} sent Content-Encoding {shown(encoding)}; only {ACCEPT_ENCODING} are read",
+                    )
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise ScrapeError("too_large", f"{url} sent {declared} bytes (limit {limit})")
                 body = bytearray()
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.aiter_raw():
                     body += chunk
-                    if len(body) > self.max_body_bytes:
-                        raise ScrapeError("too_large", f"{url} sent more than {self.max_body_bytes} bytes")
+                    if len(body) > limit:
+                        del body[:]
+                        raise ScrapeError("too_large", f"{url} sent more than {limit} bytes")
         except httpx.TimeoutException:
             raise ScrapeError("timeout", f"{url} did not answer within {timeout:g}s") from None
         except (httpx.TransportError, httpx.InvalidURL) as exc:
-            raise ScrapeError("connection", f"{url}: {type(exc).__name__}: {exc}") from None
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise ScrapeError("parse", f"{url} sent malformed or truncated JSON: {exc}") from None
+            raise ScrapeError("connection", f"{url}: {type(exc).__name__}: {shown(exc, 200)}") from None
+        if encoding not in _IDENTITY:
+            if self._inflating is None:
+                self._inflating = asyncio.Semaphore(MAX_INFLATING)
+            async with self._inflating:
+                inflater = Inflater(body, encoding, limit, url)
+                del body
+                while not inflater.done:
+                    await self.offload(inflater.step)
+                body = inflater.out
+        if len(body) > PARSE_INLINE_BYTES:
+            return await self.offload(parse_json, body, url)
+        return parse_json(body, url)
 
     async def aclose(self) -> None:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        if self._workers is not None:
+            self._workers.shutdown(wait=False, cancel_futures=True)
+            self._workers = None

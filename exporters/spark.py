@@ -20,7 +20,7 @@ from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.http import resolve_auth
 from exporters.metric_set import number
-from exporters.runtime import Scrape, Source
+from exporters.runtime import Scrape, Source, http_settings
 
 CLOCK_SKEW = 300.0
 """Seconds an end time may lie ahead of the exporter's clock (the history server's clock may run ahead)."""
@@ -60,7 +60,7 @@ class SparkCollector(Source):
     prefix = m.SPARK_PREFIX
 
     def __init__(self, config: SparkSource, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(config.name, config.service, config.timeout.seconds)
+        super().__init__(config.name, config.service, **http_settings(config))
         self.config = config
         self.clock = clock
         self.auth: httpx.Auth | None = resolve_auth(config.auth, f"spark source {config.name}")

@@ -12,7 +12,7 @@ from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.http import endpoint, resolve_auth
 from exporters.metric_set import MetricSet, number
-from exporters.runtime import Scrape, Source
+from exporters.runtime import Scrape, Source, http_settings
 
 MB = 1024 * 1024
 
@@ -83,7 +83,7 @@ class YarnCollector(Source):
     prefix = m.YARN_PREFIX
 
     def __init__(self, config: YarnSource) -> None:
-        super().__init__(config.name, config.service, config.timeout.seconds)
+        super().__init__(config.name, config.service, **http_settings(config))
         self.config = config
         self.auth: httpx.Auth | None = resolve_auth(config.auth, f"yarn source {config.name}")
 

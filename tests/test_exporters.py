@@ -358,26 +358,27 @@ def test_spark_application_values_from_real_history_server_payloads() -> None:
 
 
 def test_spark_caps_applications_and_counts_missing_details() -> None:
+    # A day after local-1426533911241's latest attempt (its first listed) ended, 2015-03-17T23:12:25, with a
+    # 30d lookback: it and local-1425081759269 (ended 2015-02-28) are eligible, the 2015-02-03 ones are
+    # not; max_applications 1 keeps the one that ended last.
+    now = spark_time("2015-03-18T23:12:25.000GMT")
+    assert now is not None
     with serve(spark_routes()) as server:
         config = SparkSource(
             name="history",
             service="spark-prod",
             url=server.url,
-            lookback="5000d",
-            max_applications=3,
+            lookback="30d",
+            max_applications=1,
             timeout="2s",
         )
-        with runtime_of(SparkCollector(config)) as rt:
+        with runtime_of(SparkCollector(config, clock=lambda: now)) as rt:
             found = samples(exposition(rt))
     ids = {dict(labels)["app_id"] for name, labels in found if name == m.SPARK_APP_RUNNING}
-    # The three that ended last; their details are not in the corpus, so the server answers 404.
-    assert ids == {
-        "application_1547723113049_0005",
-        "application_1538416563558_0014",
-        "application_1506645932520_24630151",
-    }
+    assert ids == {"local-1426533911241"}
+    # Its details are not in the corpus, so the server answers 404: one error for the one application.
     assert value(found, "spark_up", source="history") == 0
-    assert value(found, "spark_scrape_errors_total", source="history", kind="http_status") == 3
+    assert value(found, "spark_scrape_errors_total", source="history", kind="http_status") == 1
 
 
 # --- faults ----------------------------------------------------------------------------------------
@@ -500,8 +501,11 @@ def test_exporter_command_serves_metrics_and_healthz_and_stops_on_sigterm(tmp_pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--only", "hdfs,kafkaa"], "--only takes hdfs, yarn, spark, kafka; not kafkaa"),
+        (["--only", "hdfs,kafkaa"], "not kafkaa"),
+        (["--only", "hdfs,kafkaa"], "--only takes hdfs, yarn, spark, kafka"),
         (["--listen", "9108"], "--listen must be host:port"),
+        (["--listen", "::1:9108"], "[::1]:9108 (IPv6 in brackets)"),
+        (["--listen", "[::1:9108"], "--listen must be host:port"),
         (["--log-level", "loud"], "--log-level must be debug, info, warning or error"),
     ],
 )
