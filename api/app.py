@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routers import alerts, breaches, health
+from api.routers import alerts, breaches, health, reports
 from api.service_state import ServiceState
 from rules.alertmanager import LEDGER_PATH
 
@@ -41,7 +41,7 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
-    for router in (health.router, alerts.router, breaches.router):
+    for router in (health.router, alerts.router, breaches.router, reports.router):
         app.include_router(router)
 
     @app.middleware("http")

@@ -14,6 +14,8 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from catalog.model import Catalog
+
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
@@ -97,7 +99,8 @@ def serve(
     database: DatabaseOption = None,
     data_dir: DataDirOption = None,
     prometheus: Annotated[
-        str | None, typer.Option("--prometheus", help="Prometheus base URL (checked by /readyz).")
+        str | None,
+        typer.Option("--prometheus", help="Prometheus base URL (reports read it; /readyz checks it)."),
     ] = None,
     token_file: Annotated[
         Path | None,
@@ -129,6 +132,7 @@ def serve(
         host,
         port_text,
         log_level,
+        loaded,
     )
 
 
@@ -141,6 +145,7 @@ def _run(
     host: str,
     port_text: str,
     log_level: str,
+    catalog: Catalog | None = None,
 ) -> None:
     import uvicorn
     from pydantic import SecretStr
@@ -149,7 +154,7 @@ def _run(
     from api.service_state import ServiceSettings, ServiceState
 
     settings = ServiceSettings(SecretStr(token), public_read=public_read, prometheus_url=prometheus)
-    app = create_app(ServiceState(engine, settings, teams_by_service))
+    app = create_app(ServiceState(engine, settings, teams_by_service, catalog=catalog))
     try:
         uvicorn.run(app, host=host.strip("[]"), port=int(port_text), log_level=log_level.lower())
     finally:

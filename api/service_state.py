@@ -8,6 +8,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from api.service_metrics import ServiceMetrics
+from catalog.model import Catalog
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class ServiceSettings:
     token: SecretStr
     public_read: bool = False
     prometheus_url: str | None = None
+    report_cache_seconds: float = 30.0
+    """How long a team report (without an explicit `at`) is served from memory."""
 
 
 @dataclass
@@ -27,3 +30,5 @@ class ServiceState:
     settings: ServiceSettings
     teams_by_service: dict[str, str] = field(default_factory=dict)
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    catalog: Catalog | None = None
+    """The catalog reports are computed for (None: reports answer 503)."""
