@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from catalog.model import HttpAuth
-from exporters.errors import ConfigError, ScrapeError, shown
+from exporters.errors import ScrapeError, shown
+from exporters.secrets import read_secret
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 """Larger answers, on the wire or once decoded, are refused (`too_large`): a 50 MB /jmx is a
@@ -47,16 +46,8 @@ def endpoint(url: str) -> str:
 
 
 def _secret(env: str | None, file: str | None, where: str) -> str:
-    if env is not None:
-        value = os.environ.get(env)
-        if value is None:
-            raise ConfigError(f"{where}: environment variable {env} is not set")
-        return value
-    assert file is not None
-    try:
-        return Path(file).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read secret file {file}: {exc.strerror}") from None
+    """A basic password or bearer token (`exporters.secrets.read_secret`: start-up errors, never values)."""
+    return read_secret(env, file, where)
 
 
 def resolve_auth(auth: HttpAuth | None, where: str) -> httpx.Auth | None:
@@ -64,10 +55,11 @@ def resolve_auth(auth: HttpAuth | None, where: str) -> httpx.Auth | None:
     if auth is None:
         return None
     if auth.basic is not None:
-        password = _secret(auth.basic.password_env, auth.basic.password_file, where)
+        basic = auth.basic
+        password = read_secret(basic.password_env, basic.password_file, where, "the basic auth password")
         return httpx.BasicAuth(auth.basic.username, password)
     assert auth.bearer is not None
-    token = _secret(auth.bearer.token_env, auth.bearer.token_file, where)
+    token = read_secret(auth.bearer.token_env, auth.bearer.token_file, where, "the bearer token")
     return _Bearer(token)
 
 

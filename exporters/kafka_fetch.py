@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import os
+import socket
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from catalog.loader import group_selected, topic_selected
 from catalog.model import KafkaSource
-from exporters.errors import ConfigError, ScrapeError
+from exporters.errors import ScrapeError
 
 ACTIVE_GROUP_STATES = frozenset({"STABLE", "PREPARING_REBALANCE", "COMPLETING_REBALANCE"})
 LIST_OFFSETS_CHUNK = 500
@@ -37,8 +37,9 @@ class Offsets:
     members: dict[str, bool]
 
 
-def make_admin(config: KafkaSource, timeout: float) -> Any:
-    """An AdminClient for the source, SASL settings included; the password comes from the environment."""
+def make_admin(config: KafkaSource, timeout: float, password: str | None = None) -> Any:
+    """An AdminClient for the source, SASL settings included. `password` is the SASL password, read at
+    start-up (`exporters.secrets`), so that a missing one stops the exporter instead of failing polls."""
     from confluent_kafka.admin import AdminClient
 
     # librdkafka logs every reconnect attempt; the poller logs the outage once, so keep only its worst.
@@ -50,10 +51,7 @@ def make_admin(config: KafkaSource, timeout: float) -> Any:
         "logger": rdkafka_log,
     }
     if config.sasl_username:
-        env = config.sasl_password_env
-        password = os.environ.get(env) if env else None
-        if password is None:
-            raise ConfigError(f"kafka source {config.name}: environment variable {env} is not set")
+        assert password is not None, "the SASL password is resolved when the source is built"
         settings |= {
             "security.protocol": "SASL_SSL",
             "sasl.mechanism": "PLAIN",
@@ -61,6 +59,24 @@ def make_admin(config: KafkaSource, timeout: float) -> Any:
             "sasl.password": password,
         }
     return AdminClient(settings)
+
+
+def reachable(bootstrap: str, timeout: float) -> bool:
+    """Whether any bootstrap broker accepts a TCP connection within `timeout` seconds in all.
+
+    librdkafka reports a refused connection and a silent broker alike (the request times out, as it
+    retries connecting in the background), so after a failed poll this tells them apart: a broker that
+    accepts and never answers is a `timeout`, one that nothing listens for is a `connection` error."""
+    hosts = [h.strip() for h in bootstrap.split(",") if h.strip()]
+    each = max(0.1, timeout / max(1, len(hosts)))
+    for host in hosts:
+        name, _, port = host.rpartition(":")
+        try:
+            with socket.create_connection((name.strip("[]"), int(port)), timeout=each):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 def fetch(admin: Any, config: KafkaSource, timeout: float, chunk: int = LIST_OFFSETS_CHUNK) -> Offsets:

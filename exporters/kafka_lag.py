@@ -11,7 +11,6 @@ tables, so lag in seconds resumes at once when it comes back.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import math
 import threading
@@ -23,10 +22,11 @@ from catalog.model import KafkaSource
 from exporters import names as m
 from exporters.burrow import NO_COMMIT, SEVERITY, StatusWindow
 from exporters.errors import ScrapeError
-from exporters.kafka_fetch import LIST_OFFSETS_CHUNK, fetch, make_admin
+from exporters.kafka_fetch import LIST_OFFSETS_CHUNK, fetch, make_admin, reachable
 from exporters.lag_table import LagTable
 from exporters.metric_set import MetricSet
 from exporters.runtime import Scrape, Source
+from exporters.secrets import read_secret
 
 log = logging.getLogger("watchkeeper.exporter")
 NO_OFFSET = -1001
@@ -76,15 +76,15 @@ class Snapshot:
             return self._metrics
 
 
-def _kind(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if (
-        isinstance(exc, concurrent.futures.TimeoutError | TimeoutError)
-        or "timed out" in text
-        or "timeout" in text
-    ):
-        return "timeout"
-    return "connection"
+NETWORK_KINDS = frozenset({"timeout", "connection"})
+PROBE_TIMEOUT = 1.0
+"""Seconds, at most, the reachability check after a failed poll takes (`kafka_fetch.reachable`)."""
+
+
+def _kind(bootstrap: str, timeout: float) -> str:
+    """`timeout` when a broker accepts connections (it is there, and did not answer in time), else
+    `connection` (refused, unroutable, unknown host)."""
+    return "timeout" if reachable(bootstrap, min(timeout, PROBE_TIMEOUT)) else "connection"
 
 
 class KafkaCollector(Source):
@@ -104,12 +104,16 @@ class KafkaCollector(Source):
         self._thread: threading.Thread | None = None
         self._admin_client: Any = None
         self.offsets_chunk = LIST_OFFSETS_CHUNK  # partitions per log-end request (tests make it small)
+        self._password: str | None = None
+        if config.sasl_username:  # read now: a missing or empty variable stops the exporter at start-up
+            where = f"kafka source {config.name}"
+            self._password = read_secret(config.sasl_password_env, None, where, "the SASL password")
 
     @property
     def _admin(self) -> Any:
         """The AdminClient, made at the first poll (so building a source opens no connection)."""
         if self._admin_client is None:
-            self._admin_client = make_admin(self.config, self.timeout)
+            self._admin_client = make_admin(self.config, self.timeout, self._password)
         return self._admin_client
 
     # --- background polling -----------------------------------------------------------------------
@@ -138,8 +142,14 @@ class KafkaCollector(Source):
             lags = self.poll()
         except ScrapeError as exc:
             error = exc
+            if exc.kind in NETWORK_KINDS:
+                error = ScrapeError(_kind(self.config.bootstrap, self.timeout), str(exc))
         except Exception as exc:  # librdkafka errors, timeouts, unforeseen answers
-            error = ScrapeError(_kind(exc), f"kafka {self.name} ({self.config.bootstrap}): {exc}")
+            what = str(exc) or type(exc).__name__
+            error = ScrapeError(
+                _kind(self.config.bootstrap, self.timeout),
+                f"kafka {self.name} ({self.config.bootstrap}): {what}",
+            )
         per_partition = self.config.granularity == "partition"
         snapshot = Snapshot(
             lags,

@@ -7,6 +7,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from catalog.model import Catalog
+from exporters.errors import ConfigError
+from exporters.secrets import collecting, startup_error
 
 if TYPE_CHECKING:  # the collectors (and prometheus_client) load only when the exporter builds them
     from exporters.runtime import Source
@@ -16,12 +18,14 @@ COLLECTORS: dict[str, str] = {
     "yarn": "exporters.yarn:YarnCollector",
     "spark": "exporters.spark:SparkCollector",
     "kafka": "exporters.kafka_lag:KafkaCollector",
+    "freshness": "exporters.freshness:FreshnessCollector",
+    "inference": "exporters.inference:InferenceCollector",
 }
 """Source kind -> its collector class (imported only when used). Adding a kind is one line here."""
 
 COLLECTED: tuple[str, ...] = tuple(COLLECTORS)
-"""Source kinds the exporter collects. The catalog's other kinds (freshness, inference) are planned:
-the rules generator emits no component alerts for them, and the exporter warns about them at start-up."""
+"""Source kinds the exporter collects. A catalog kind not listed here gets no component alerts from the
+rules generator, and the exporter warns about its sources at start-up."""
 IMPLEMENTED = COLLECTED  # the former name
 
 
@@ -48,13 +52,25 @@ def _collector(kind: str) -> Any:
 
 
 def build_sources(catalog: Catalog, only: set[str] | None = None) -> tuple[list[Source], list[str]]:
-    """The collectors for the catalog's sources, and warnings naming the sources nothing collects."""
+    """The collectors for the catalog's sources, and warnings naming the sources nothing collects.
+
+    Each collector reads its secrets as it is built (`exporters.secrets.read_secret`). Every missing or
+    empty variable and unreadable or empty file, of every source, is raised at once as one ConfigError."""
     wanted = only or set(COLLECTED)
     sources: list[Source] = []
-    for kind in COLLECTED:
-        if kind in wanted:
-            collector = _collector(kind)
-            sources += [collector(entry) for entry in getattr(catalog.sources, kind)]
+    with collecting() as problems:
+        for kind in COLLECTED:
+            if kind in wanted:
+                collector = _collector(kind)
+                for entry in getattr(catalog.sources, kind):
+                    try:
+                        sources.append(collector(entry))
+                    except ConfigError as exc:  # another start-up problem: listed with the others
+                        problems.append(str(exc))
+    if problems:
+        for source in sources:
+            source.stop()
+        raise startup_error(problems)
     notes = [
         f"{len(names)} {kind} source(s) in the catalog are not collected: this exporter has no {kind} "
         f"collector yet, so they export nothing and get no component alerts: {', '.join(names)}"

@@ -254,7 +254,8 @@ def test_an_unreachable_cluster_is_down_from_the_first_poll() -> None:
     kafka = collector(f"127.0.0.1:{free_port()}")  # nothing listens there
     snap = kafka.poll_once()
     assert snap.error is not None
-    assert snap.error.kind in {"timeout", "connection"}
+    # Nothing accepted the connection (refused at once): a `connection` error, not a `timeout`.
+    assert snap.error.kind == "connection", snap.error
     assert list(snap.metrics.families()) == []
 
 
@@ -328,7 +329,8 @@ def test_a_broker_that_never_answers_is_reported() -> None:
             conn.close()
         listener.close()
     assert held, "the client never connected"
-    assert snap.error is not None and snap.error.kind in {"timeout", "connection"}, snap.error
+    # It connected, so the broker was reachable: the failure is its silence, a timeout.
+    assert snap.error is not None and snap.error.kind == "timeout", snap.error
     assert took < 2 * 2.0 + 1, took  # about the timeout, not a hang
     assert value(found, m.up(m.KAFKA_PREFIX), source="prod") == 0
     assert not [k for k in found if k[0] == m.KAFKA_PARTITION_LAG_OFFSETS]
