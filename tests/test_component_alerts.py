@@ -44,7 +44,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_generated_promtool_test_passes(generated: Path) -> None:
     tests = sorted((generated / "tests").glob("*.test.yml"))
-    assert len(tests) == 9
+    assert len(tests) == 9  # per team an SLO file and a components file, plus the self-monitoring file
     for path, result in zip(tests, _promtool_test(tests), strict=True):
         assert result.returncode == 0, f"{path.name}:\n{result.stdout}{result.stderr}"
         assert "SUCCESS" in result.stdout
@@ -72,7 +72,7 @@ def test_every_alert_has_a_firing_and_a_silent_case(generated: Path) -> None:
         # The page's `for` lengthened: the 3m check catches the late page.
         ("for: 2m", "slo-platform"),
         # A severity changed: routing would go wrong, and the expected labels catch it.
-        ("severity: critical", "components-bi"),
+        ("severity: critical", "components-platform"),
         # The fastest page window's factor changed: only the spike case separates it from the 6h window.
         ("(14.4 * ", "slo-platform"),
     ],
@@ -106,7 +106,7 @@ def test_every_component_alert_kind_is_generated_for_the_example() -> None:
         for r in g.rules
     ]
     seen: dict[str, set[str]] = {}
-    for rule in rules:
+    for rule in (r for r in rules if r.alert):  # components files also record week-ago row counts
         seen.setdefault(rule.labels["component"], set()).add(rule.alert or "")
         assert {"severity", "team", "service", "tier", "source"} <= rule.labels.keys()
         assert {"summary", "description", "runbook_url", "dashboard_url"} <= rule.annotations.keys()
@@ -118,8 +118,9 @@ def test_every_component_alert_kind_is_generated_for_the_example() -> None:
         "yarn": 7,
         "spark": 3,
         "kafka": 5,
-        "freshness": 4,
         "inference": 5,
+        # SourceDown, SourceAbsent, DatasetStale, DatasetVolumeDrop, AirflowRunFailed, DataQualityFailed
+        "freshness": 6,
         "drift": 2,
     }
 
@@ -300,3 +301,103 @@ def test_calendar_ratio_reads_month_to_date(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(test, sort_keys=False))
     [result_] = _promtool_test([path])
     assert result_.returncode == 0, result_.stdout + result_.stderr
+
+
+def _calendar_test(
+    tmp_path: Path, window: str, boundary_hour: int, checks: list[tuple[int, str, float]], every: int = 1
+) -> subprocess.CompletedProcess[str]:
+    """A `window` SLO fed recorded rates, one sample every `every` hours: 10% errors before
+    `boundary_hour`, 2% from it on, at 1 req/s. Each check is (hour, recording, expected value)."""
+    name = f"{window}ly"
+    catalog = CALENDAR.replace("monthly", name).replace("window: month", f"window: {window}")
+    (tmp_path / "c.yaml").write_text(catalog)
+    result = run_cli("generate", "rules", str(tmp_path / "c.yaml"), "--out", str(tmp_path / "rules"))
+    assert result.code == 0, result.output
+    sel = f'{{service="s", slo="{name}"}}'
+    calendar = f'{{calendar="{window}", service="s", slo="{name}"}}'
+    end = max(hour for hour, _, _ in checks) // every
+    before = boundary_hour // every
+    test = {
+        "rule_files": ["rules/slo-t.rules.yml"],
+        # Rules are evaluated as often as samples arrive; the calendar rule's own tiles stay hourly.
+        "evaluation_interval": f"{every}h",
+        "tests": [
+            {
+                "interval": f"{every}h",
+                "input_series": [
+                    {
+                        "series": f"slo:sli_errors:rate5m{sel}",
+                        "values": f"0.1x{before - 1} 0.02x{end - before}",
+                    },
+                    {"series": f"slo:sli_total:rate5m{sel}", "values": f"1x{end}"},
+                ],
+                # Equal to 1e-12 (relative): Prometheus sums in its own order, so the last bit may differ.
+                "promql_expr_test": [
+                    {
+                        "expr": f"abs({series}{sel} - {value!r}) <= bool {abs(value) * 1e-12!r}",
+                        "eval_time": f"{hour}h",
+                        "exp_samples": [{"labels": calendar if "calendar" in series else sel, "value": 1}],
+                    }
+                    for hour, series, value in checks
+                ],
+            }
+        ],
+    }
+    path = tmp_path / f"{window}.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    [result_] = _promtool_test([path])
+    return result_
+
+
+def test_calendar_ratio_reads_week_to_date(tmp_path: Path) -> None:
+    """ISO weeks start on Monday; 1970-01-01 was a Thursday, so the first Monday, 5 January 00:00 UTC, is
+    hour 96. Hourly samples: 10% errors at 0h..95h, 2% from 96h. Hour tiles (`avg_over_time[1h]`, both
+    ends included) belong to the week of the second before they end, so the tile ending at Monday
+    00:00 is last week's, and it holds the 96h sample (a 5m rate of Sunday's last minutes):
+    - Sunday 4 Jan 00:00 (72h): tiles ending 0h..72h, all 10%: 0.1;
+    - Monday 00:00 (96h): last week's 97 tiles (0h..96h): 96 at 10% and the 96h tile, (0.1 + 0.02) / 2:
+      (96 x 0.1 + 0.06) / 97;
+    - Monday 01:00 (97h): the new week's first tile (samples at 96h and 97h): 0.02;
+    - Wednesday 7 Jan 00:00 (144h): 0.02, and the 1% budget is spent twice: remaining 1 - 2 = -1."""
+    result = _calendar_test(
+        tmp_path,
+        "week",
+        96,
+        [
+            (72, "slo:sli_error:ratio_calendar", 0.1),
+            (96, "slo:sli_error:ratio_calendar", (96 * 0.1 + 0.06) / 97),
+            (97, "slo:sli_error:ratio_calendar", 0.02),
+            (144, "slo:sli_error:ratio_calendar", 0.02),
+            (144, "slo:calendar_error_budget_remaining:ratio", -1),
+        ],
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_calendar_ratio_reads_quarter_to_date(tmp_path: Path) -> None:
+    """The first quarter of 1970 is January to March: 31 + 28 + 31 = 90 days, so Q2 starts on 1 April
+    00:00 UTC, hour 2160. One sample every 6 hours (promtool's test engine stops at 10,000 samples a
+    query; a quarter's 2,208 hourly tiles of hourly samples exceed it): 10% at 0h..2154h, 2% from 2160h.
+    A sample at hour s lies in the tiles ending at s and s+1h (ranges include both ends):
+    - 24 March 00:00 (1992h): all of Q1 so far is 10%: 0.1;
+    - 1 April 00:00 (2160h): still Q1 (the tile ending at 00:00 is March's). Its tiles: 1h (the 0h tile
+      is December 1969's), two for each of the 359 samples 6h..2154h, and 2160h (the 2% sample):
+      (719 x 0.1 + 0.02) / 720;
+    - 11 April 00:00 (2400h): Q2's tiles 2161h, two per sample 2166h..2394h (39), and 2400h: 80 tiles,
+      all 2%: 0.02; the 1% budget is spent twice: remaining -1;
+    - the rolling 90d ratio at 2400h reads the samples at 240h..2400h: 320 at 10% (240h..2154h) and
+      41 at 2% (2160h..2400h): (320 x 0.1 + 41 x 0.02) / 361. It mixes both quarters."""
+    result = _calendar_test(
+        tmp_path,
+        "quarter",
+        2160,
+        [
+            (1992, "slo:sli_error:ratio_calendar", 0.1),
+            (2160, "slo:sli_error:ratio_calendar", (719 * 0.1 + 0.02) / 720),
+            (2400, "slo:sli_error:ratio_calendar", 0.02),
+            (2400, "slo:calendar_error_budget_remaining:ratio", -1),
+            (2400, "slo:sli_error:ratio_rate90d", (320 * 0.1 + 41 * 0.02) / 361),
+        ],
+        every=6,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
