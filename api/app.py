@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routers import alerts, breaches, health, reports
+from api.routers import alerts, breaches, health, reports, watchdog
 from api.service_state import ServiceState
-from rules.alertmanager import LEDGER_PATH
+from rules.alertmanager import LEDGER_PATH, WATCHDOG_PATH
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -26,8 +26,9 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
         state.metrics.ledger_rejected.inc()
     problems = [{"loc": _where(tuple(e.get("loc", ()))), "msg": str(e.get("msg", ""))} for e in exc.errors()]
     detail = "; ".join(f"{p['loc']}: {p['msg']}" for p in problems[:20])
+    stored = " nothing stored:" if request.url.path in {LEDGER_PATH, WATCHDOG_PATH} else ""
     return JSONResponse(
-        {"detail": f"invalid request, nothing stored: {detail}", "problems": problems[:100]},
+        {"detail": f"invalid request,{stored} {detail}", "problems": problems[:100]},
         status_code=422,
     )
 
@@ -41,7 +42,7 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
-    for router in (health.router, alerts.router, breaches.router, reports.router):
+    for router in (health.router, alerts.router, breaches.router, reports.router, watchdog.router):
         app.include_router(router)
 
     @app.middleware("http")

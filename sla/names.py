@@ -31,3 +31,10 @@ LEDGER_REJECTED = _service.metric(
     (),
     "Webhook deliveries refused because the payload is malformed (nothing of them is stored)",
 )
+WATCHDOG_LAST_SEEN = _service.metric(
+    "watchkeeper_api_watchdog_last_seen_timestamp_seconds",
+    "gauge",
+    (),
+    "Unix time of the last Watchdog heartbeat Alertmanager delivered (0: none since start); "
+    "alert when time() minus this grows past a few repeat intervals",
+)
