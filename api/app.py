@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.body_guard import BodyGuard
 from api.routers import alerts, breaches, health, reports, watchdog
 from api.service_state import ServiceState
 from rules.alertmanager import LEDGER_PATH, WATCHDOG_PATH
@@ -42,6 +43,7 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_middleware(BodyGuard, state=state)
     for router in (health.router, alerts.router, breaches.router, reports.router, watchdog.router):
         app.include_router(router)
 

@@ -27,16 +27,17 @@ def store(state: State) -> Engine:
     return state.engine
 
 
-def _presented_token(request: Request) -> str | None:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+def token_ok(authorization: str, state: ServiceState) -> bool:
+    """Whether an `Authorization` header value carries the service's bearer token."""
+    scheme, _, credentials = authorization.partition(" ")
+    presented = credentials.strip() if scheme.lower() == "bearer" else ""
+    expected = state.settings.token.get_secret_value()
+    # compare_digest takes the same time whatever prefix matches; the presented token is never echoed.
+    return bool(presented) and hmac.compare_digest(presented.encode(), expected.encode())
 
 
 def _check(request: Request, state: ServiceState) -> None:
-    presented = _presented_token(request)
-    expected = state.settings.token.get_secret_value()
-    # compare_digest takes the same time whatever prefix matches; the presented token is never echoed.
-    if presented is None or not hmac.compare_digest(presented.encode(), expected.encode()):
+    if not token_ok(request.headers.get("authorization", ""), state):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"}
         )
