@@ -54,9 +54,8 @@ def generate_rule_files(
     for warning in rules.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
     try:
-        if options.check:
-            check_rules(rules.files)
-        written = write_rules(rules.files, out, options.fmt, options.namespace)
+        texts = check_rules(rules.files) if options.check else None  # rendered once, checked, written
+        written = write_rules(rules.files, out, options.fmt, options.namespace, texts)
         if tests is not None:
             written += write_tests(rules.tests, rules.files, out, tests, rules.test_notes)
     except (RuleCheckError, YamlDumpError) as exc:

@@ -1,28 +1,37 @@
-"""Benchmark the rules: generation time for many SLOs, and evaluation cost in one real Prometheus
-against Sloth-style rules over the same backfilled series.
+"""Benchmark the rules: generation time for many SLOs, `generate rules` end to end as a user runs it,
+and evaluation cost in one real Prometheus against Sloth-style rules over the same backfilled series.
 
-Run: .venv/bin/python benchmarks/rules_bench.py [--slos 1000] [--eval-slos 10] [--days 3]
+Run: .venv/bin/python benchmarks/rules_bench.py [--slos 1000] [--cli-runs 5] [--eval-slos 100] [--days 7]
 
 Generation: build a catalog of N ratio/latency SLOs in memory, then time `generate_rules` (rules plus their
-promtool tests) and rendering to YAML; the baseline is `yaml.safe_dump` of the same rule data.
+promtool tests) and rendering to YAML; the baseline is PyYAML's libyaml dump of the same rule data.
 
-Evaluation: backfill `--days` of raw request counters (and the 5m recordings each rule set chains from,
-at the evaluation interval, as Prometheus would have recorded them) with `promtool tsdb
-create-blocks-from openmetrics`; start Prometheus with Watchkeeper's rules and Sloth-style rules (the form
-of slok/sloth's `_gen` output: 5m..3d ratios from raw series, 30d chained) for the same SLOs, and compare
-the summed `prometheus_rule_group_last_duration_seconds` of each set over repeated evaluations.
+End to end: write that catalog to a YAML file and time `.venv/bin/watchkeeper generate rules CATALOG
+--out DIR` in a subprocess (wall time and the CPU time of it and its promtool children), with the
+promtool check on. Baseline, in the same run: one `promtool check rules` over the files it wrote.
+`--old-tree DIR` also times another checkout's CLI (run with PYTHONPATH=DIR) on the same catalog.
+
+Evaluation (benchmarks/rules_eval.py): backfill `--days` of raw request counters, and the 5m recordings
+each rule set chains from (the values Prometheus records for these constant-rate counters), with
+`promtool tsdb create-blocks-from openmetrics`: one input file per 2h block, because promtool re-reads
+its whole input once per 2h block it writes (quadratic in the days backfilled). Then run Prometheus over
+that data with Sloth-style rules alone (the form of slok/sloth's `_gen` output: 5m..3d ratios from raw
+series, 30d chained), then with Watchkeeper's rules alone, wait for its compactions to settle each time,
+and compare the Prometheus process's CPU seconds per evaluation interval (and, for reference, the summed
+`prometheus_rule_group_last_duration_seconds`, which grows when groups compete for the CPUs).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +39,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog.model import Catalog
-from rules.generate import generate_rules
-from rules.render import rule_file, write_rules
-from tests.prometheus_stack import get_json, prometheus, wait_for
+from rules_eval import bench_evaluation  # benchmarks/, the script's own directory
 
-WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
-ALERTS = [
-    ("page", "1h", "5m", 14.4),
-    ("page", "6h", "30m", 6),
-    ("ticket", "1d", "2h", 3),
-    ("ticket", "3d", "6h", 1),
-]
+from catalog.model import Catalog
+from catalog.yaml_dump import dump_yaml
+from rules.generate import generate_rules
+from rules.render import rule_file
 
 
 def bench_catalog(slos: int, teams: int = 10) -> Catalog:
@@ -107,196 +110,85 @@ def bench_generation(slos: int, runs: int) -> None:
         print(f"  {name:<52} {statistics.median(samples):>9.3f} {statistics.median(samples) / base:>10.2f}")
 
 
-# --- evaluation cost ---------------------------------------------------------------------------------
+# --- end to end: the CLI ----------------------------------------------------------------------------
 
 
-def sloth_style(i: int) -> list[dict[str, Any]]:
-    """Sloth's generated groups for one events SLO (the shape of slok/sloth examples/_gen/*.yml)."""
-    sid = {"sloth_id": f"bench-slo-{i}", "sloth_service": "bench", "sloth_slo": f"slo-{i}"}
-    sel = "{" + ", ".join(f'{k}="{v}"' for k, v in sid.items()) + "}"
-    errors = f'sum(rate(bench_requests_total{{slo="s{i}",code="500"}}[WINDOW]))'
-    total = f'sum(rate(bench_requests_total{{slo="s{i}"}}[WINDOW]))'
-    sli = [
-        {
-            "record": f"slo:sli_error:ratio_rate{w}",
-            "expr": f"({errors.replace('WINDOW', w)})\n/\n({total.replace('WINDOW', w)})",
-            "labels": {**sid, "sloth_window": w},
-        }
-        for w in WINDOWS
-    ]
-    sli.append(
-        {
-            "record": "slo:sli_error:ratio_rate30d",
-            "expr": f"sum_over_time(slo:sli_error:ratio_rate5m{sel}[30d])\n/ ignoring (sloth_window)\n"
-            f"count_over_time(slo:sli_error:ratio_rate5m{sel}[30d])",
-            "labels": {**sid, "sloth_window": "30d"},
-        }
-    )
-    on = "/ on(sloth_id, sloth_slo, sloth_service) group_left\n"
-    meta = [
-        {"record": "slo:objective:ratio", "expr": "vector(0.999)", "labels": sid},
-        {"record": "slo:error_budget:ratio", "expr": "vector(1-0.999)", "labels": sid},
-        {"record": "slo:time_period:days", "expr": "vector(30)", "labels": sid},
-        {
-            "record": "slo:current_burn_rate:ratio",
-            "expr": f"slo:sli_error:ratio_rate5m{sel}\n{on}slo:error_budget:ratio{sel}",
-            "labels": sid,
-        },
-        {
-            "record": "slo:period_burn_rate:ratio",
-            "expr": f"slo:sli_error:ratio_rate30d{sel}\n{on}slo:error_budget:ratio{sel}",
-            "labels": sid,
-        },
-        {
-            "record": "slo:period_error_budget_remaining:ratio",
-            "expr": f"1 - slo:period_burn_rate:ratio{sel}",
-            "labels": sid,
-        },
-        {"record": "sloth_slo_info", "expr": "vector(1)", "labels": {**sid, "sloth_objective": "99.9"}},
-    ]
-    alerts = []
-    for severity in ("page", "ticket"):
-        conds = [
-            f"(max(slo:sli_error:ratio_rate{short}{sel} > ({f} * 0.001)) without (sloth_window)\nand\n"
-            f"max(slo:sli_error:ratio_rate{long}{sel} > ({f} * 0.001)) without (sloth_window))"
-            for sev, long, short, f in ALERTS
-            if sev == severity
-        ]
-        alerts.append(
-            {
-                "alert": f"BenchSloth{i}",
-                "expr": "(\n" + "\nor\n".join(conds) + "\n)",
-                "labels": {"sloth_severity": severity},
-            }
-        )
-    return [
-        {"name": f"sloth-slo-sli-recordings-bench-slo-{i}", "rules": sli},
-        {"name": f"sloth-slo-meta-recordings-bench-slo-{i}", "rules": meta},
-        {"name": f"sloth-slo-alerts-bench-slo-{i}", "rules": alerts},
-    ]
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its children) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def openmetrics(slos: int, days: float, step: int, end: int, instances: int) -> str:
-    """Raw counters (1% errors) plus each rule set's recorded 5m series, ending at `end`."""
-    points = int(days * 86400 // step)
-    lines = ["# TYPE bench_requests counter"]
-    for i in range(slos):
-        for inst in range(instances):
-            for code, share in (("200", 0.99), ("500", 0.01)):
-                labels = f'slo="s{i}",instance="i{inst}",code="{code}"'
-                lines += [
-                    f"bench_requests_total{{{labels}}} {share * 10 * k * step:.1f} {end - (points - k) * step}"
-                    for k in range(points)
-                ]
-    for name in ("slo:sli_errors:rate5m", "slo:sli_total:rate5m"):
-        lines.append(f"# TYPE {name.replace(':', '_')} gauge")
-    recorded = []
-    for i in range(slos):
-        wk = f'service="svc-{i // 5}",slo="slo-{i}"'
-        sloth = f'sloth_id="bench-slo-{i}",sloth_service="bench",sloth_slo="slo-{i}",sloth_window="5m"'
-        per_second = 10 * instances
-        for k in range(points):
-            t = end - (points - k) * step
-            recorded += [
-                f"slo:sli_errors:rate5m{{{wk}}} {per_second * 0.01} {t}",
-                f"slo:sli_total:rate5m{{{wk}}} {per_second} {t}",
-                f"slo:sli_error:ratio_rate5m{{{sloth}}} 0.01 {t}",
-            ]
-    return "\n".join(lines + recorded) + "\n# EOF\n"
-
-
-def rule_group_durations(url: str) -> dict[str, float]:
-    """`prometheus_rule_group_last_duration_seconds` per rule group, read from Prometheus' own /metrics."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return {
-        sample.labels["rule_group"]: sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == "prometheus_rule_group_last_duration_seconds"
-        for sample in family.samples
-    }
-
-
-def bench_evaluation(slos: int, days: float, samples: int, step: int, instances: int) -> None:
-    promtool, prom = shutil.which("promtool"), shutil.which("prometheus")
-    if not promtool or not prom:
-        sys.exit("promtool and prometheus are needed: run scripts/bootstrap.sh")
-    catalog = bench_catalog(slos)
-    events = [s for s in catalog.slos if s.sli.events is not None]
-    catalog = catalog.model_copy(update={"slos": events})
+def bench_cli(slos: int, runs: int, old_tree: Path | None) -> None:
+    """`watchkeeper generate rules CATALOG --out DIR` as a user runs it, promtool check on."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        sys.exit("promtool is needed: run scripts/bootstrap.sh")
+    cli = str(Path(sys.executable).with_name("watchkeeper"))
+    data = bench_catalog(slos).model_dump(mode="json", by_alias=True, exclude_defaults=True)
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        end = int(time.time()) - 60
-        started = time.perf_counter()
-        (work / "data.om").write_text(openmetrics(slos, days, step, end, instances))
-        subprocess.run(
-            [
-                promtool,
-                "tsdb",
-                "create-blocks-from",
-                "openmetrics",
-                str(work / "data.om"),
-                str(work / "prom-data"),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        (work / "data.om").unlink()
-        print(
-            f"backfill: {days} d x {slos * instances * 2} raw series + recordings at {step}s in {time.perf_counter() - started:.1f} s"
-        )
-        # Only the SLOs whose series were backfilled (events SLOs with index < slos).
-        wanted = {f"slo-{i}" for i in range(slos)}
-        catalog = catalog.model_copy(update={"slos": [s for s in catalog.slos if s.name in wanted]})
-        wk_files = write_rules(generate_rules(catalog, with_tests=False).files, work / "wk")
-        wk_files = [f for f in wk_files if f.name.startswith("slo-")]
-        sloth_file = work / "sloth" / "sloth.rules.yml"
-        sloth_file.parent.mkdir()
-        sloth_file.write_text(
-            yaml.safe_dump(
-                {"groups": [g for s in catalog.slos for g in sloth_style(int(s.name.split("-")[1]))]},
-                sort_keys=False,
-            )
-        )
-        with prometheus(prom, [*wk_files, sloth_file], work, interval="2s") as url:
-            wait_for(lambda: all(v > 0 for v in rule_group_durations(url).values()), 30, "rule evaluation")
-            time.sleep(6)
-            wk_costs, sloth_costs = [], []
-            for _ in range(samples):
-                durations = rule_group_durations(url)
-                wk_costs.append(sum(v for k, v in durations.items() if "/wk/" in k))
-                sloth_costs.append(sum(v for k, v in durations.items() if "/sloth/" in k))
-                time.sleep(2)
-            ok = get_json(f"{url}/api/v1/rules")["data"]["groups"]
-            errors = [r["name"] for g in ok for r in g["rules"] if r["health"] != "ok"]
-    sloth, wk = statistics.median(sloth_costs), statistics.median(wk_costs)
+        catalog, out = Path(tmp) / "catalog.yaml", Path(tmp) / "rules"
+        catalog.write_text(dump_yaml(data), encoding="utf-8")
+        env = {**os.environ, "NO_COLOR": "1"}
+        variants = {"watchkeeper generate rules (promtool check on)": env}
+        if old_tree is not None:
+            variants[f"the same, code from {old_tree}"] = {**env, "PYTHONPATH": str(old_tree)}
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+        baseline: list[tuple[float, float]] = []
+        for _ in range(runs):
+            for name, variant_env in variants.items():
+                results[name].append(
+                    _timed([cli, "generate", "rules", str(catalog), "--out", str(out)], variant_env)
+                )
+            files = sorted(str(p) for p in out.glob("*.rules.yml"))
+            baseline.append(_timed([promtool, "check", "rules", *files], env))
+        size = sum(Path(f).stat().st_size for f in files) / 1e6
+    base = statistics.median(w for w, _ in baseline)
     print(
-        f"evaluation: {len(catalog.slos)} SLOs, median of {samples} samples of the summed last group durations"
+        f"end to end: {slos} SLOs, {len(files)} rule files ({size:.1f} MB), median of {runs} runs, {os.cpu_count()} CPUs"
     )
-    print(f"  {'rule set':<44} {'median ms':>9} {'x Sloth':>8}")
-    print(f"  {'Sloth-style (baseline)':<44} {sloth * 1000:>9.2f} {1:>8.2f}")
-    print(f"  {'Watchkeeper':<44} {wk * 1000:>9.2f} {wk / sloth:>8.2f}")
-    if errors:
-        print(f"  rules with evaluation errors: {errors}")
+    print(f"  {'command':<58} {'wall s':>7} {'CPU s':>6} {'x baseline':>10}")
+    rows = [("promtool check rules on the files, one process (baseline)", baseline), *results.items()]
+    for name, samples in rows:
+        wall, cpu = statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
+        print(f"  {name:<58} {wall:>7.2f} {cpu:>6.2f} {wall / base:>10.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--slos", type=int, default=1000, help="SLOs for the generation benchmark")
+    parser.add_argument("--slos", type=int, default=1000, help="SLOs for the generation and CLI benchmarks")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cli-runs", type=int, default=5, help="runs of the CLI benchmark (0: skip it)")
+    parser.add_argument("--old-tree", type=Path, help="also time the CLI of this checkout")
     parser.add_argument(
         "--eval-slos", type=int, default=8, help="SLOs for the evaluation benchmark (0: skip it)"
     )
     parser.add_argument("--days", type=float, default=3)
-    parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=4, help="evaluations measured per rule set")
     parser.add_argument("--step", type=int, default=60, help="seconds between backfilled samples")
     parser.add_argument("--instances", type=int, default=20, help="instances per SLO (2 series each)")
+    parser.add_argument("--interval", type=int, default=20, help="Prometheus' evaluation interval, seconds")
+    parser.add_argument("--idle", action="store_true", help="also measure an idle Prometheus and subtract it")
     args = parser.parse_args()
-    bench_generation(args.slos, args.runs)
+    if args.runs:
+        bench_generation(args.slos, args.runs)
+    if args.cli_runs:
+        bench_cli(args.slos, args.cli_runs, args.old_tree)
     if args.eval_slos:
-        bench_evaluation(args.eval_slos, args.days, args.samples, args.step, args.instances)
+        bench_evaluation(
+            bench_catalog,
+            args.eval_slos,
+            args.days,
+            args.samples,
+            args.step,
+            args.instances,
+            args.interval,
+            args.idle,
+        )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,11 @@ LEDGER_RECEIVER = "watchkeeper-ledger"
 WATCHDOG_RECEIVER = "watchdog"
 DEFAULT_RECEIVER = "default"
 NULL_RECEIVER = "null"
+LEDGER_PATH = "/api/v1/alerts"
+"""Where `watchkeeper serve` takes Alertmanager's webhook (api/routers/alerts.py serves this constant)."""
+WATCHDOG_PATH = "/api/v1/watchdog"
+API_TOKEN_ENV = "WATCHKEEPER_API_TOKEN"  # noqa: S105 (a variable's name, not a secret)
+"""The service's bearer token; Alertmanager reads it from `<secrets_dir>/WATCHKEEPER_API_TOKEN`."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class RoutingOptions:
     smtp_from: str = "alertmanager@localhost"
     group_wait: str = "30s"
     group_interval: str = "5m"
+    api_token_file: str | None = None
+    """The file holding the Watchkeeper API token (default `<secrets_dir>/WATCHKEEPER_API_TOKEN`)."""
 
 
 def _secret(env: str | None, file: str | None, options: RoutingOptions) -> str:
@@ -85,6 +92,16 @@ def _team_receivers(team: Team, options: RoutingOptions) -> list[dict[str, Any]]
     return [critical, warning]
 
 
+def _watchkeeper_hook(url: str, send_resolved: bool, options: RoutingOptions) -> dict[str, Any]:
+    """A webhook to the Watchkeeper API, with its bearer token read from a file (never inlined)."""
+    token = _secret(API_TOKEN_ENV, options.api_token_file, options)
+    return {
+        "url": url,
+        "send_resolved": send_resolved,
+        "http_config": {"authorization": {"type": "Bearer", "credentials_file": token}},
+    }
+
+
 def _matcher(label: str, value: str, op: str = "=") -> str:
     return f"{label}{op}{quote(value)}"
 
@@ -107,16 +124,16 @@ def alertmanager_config(catalog: Catalog, options: RoutingOptions = RoutingOptio
     receivers: list[dict[str, Any]] = [
         {
             "name": DEFAULT_RECEIVER,
-            "webhook_configs": [{"url": f"{base}/api/v1/alerts", "send_resolved": True}],
+            "webhook_configs": [_watchkeeper_hook(f"{base}{LEDGER_PATH}", True, options)],
         },
         {"name": NULL_RECEIVER},
         {
             "name": LEDGER_RECEIVER,
-            "webhook_configs": [{"url": f"{base}/api/v1/alerts", "send_resolved": True}],
+            "webhook_configs": [_watchkeeper_hook(f"{base}{LEDGER_PATH}", True, options)],
         },
         {
             "name": WATCHDOG_RECEIVER,
-            "webhook_configs": [{"url": f"{base}/api/v1/watchdog", "send_resolved": False}],
+            "webhook_configs": [_watchkeeper_hook(f"{base}{WATCHDOG_PATH}", False, options)],
         },
     ]
     for team in catalog.teams:

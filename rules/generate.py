@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from catalog.durations import Duration
-from catalog.model import Catalog
+from catalog.links import service_dashboard_uid
+from catalog.model import SLO, Catalog
 from exporters.names import EXPORTER_JOB
 from rules import names
-from rules.component_alerts import ComponentAlert, Scenario, Series, component_alerts, component_group
+from rules.components import (
+    ComponentAlert,
+    Scenario,
+    Series,
+    component_alerts,
+    component_group,
+    uncollected_warnings,
+)
+from rules.components.freshness import volume_recordings
 from rules.groups import Rule, RuleGroup
 from rules.promql import matchers
-from rules.slo_alerts import alert_group, dashboard_uid, unreachable_windows
+from rules.slo_alerts import alert_group, unreachable_windows
 from rules.slo_recordings import meta_group, sli_group
-from rules.unit_tests import Test, component_tests, no_data_test, slo_tests
+
+if TYPE_CHECKING:  # the test generators load only with --tests (they import promql_parser)
+    from rules.unit_tests import Test
 
 DEFAULT_GRAFANA_URL = "http://grafana:3000"
 SELF_FILE = "watchkeeper.rules.yml"
@@ -25,6 +40,8 @@ class RuleSet:
 
     files: dict[str, list[RuleGroup]] = field(default_factory=dict)
     tests: dict[str, list[Test]] = field(default_factory=dict)
+    test_notes: dict[str, list[str]] = field(default_factory=dict)
+    """Per test file: SLOs whose tests cannot use raw series, and why (written as comments)."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -59,6 +76,8 @@ def self_monitoring_group() -> RuleGroup:
 
 
 def _self_tests(group: RuleGroup) -> list[Test]:
+    from rules.unit_tests import component_tests
+
     watchdog, exporter_down = group.rules
     target = {"job": EXPORTER_JOB, "instance": "exporter:9108"}
     scenario = Scenario([Series("up", target, "0x10")], [Series("up", target, "1x10")], target)
@@ -78,11 +97,38 @@ def _self_tests(group: RuleGroup) -> list[Test]:
     return [heartbeat, *component_tests([down])]
 
 
+def _raw_sli_untestable(slo: SLO) -> str | None:
+    from rules.sli_inputs import raw_sli_untestable
+
+    return raw_sli_untestable(slo)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: generation builds tens of thousands of long-lived objects
+    and no cycles, so each collection would only walk them again (a fifth of generation's time on a
+    1,000-SLO catalog, benchmarks/rules_bench.py). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def generate_rules(
     catalog: Catalog, grafana_url: str = DEFAULT_GRAFANA_URL, with_tests: bool = True
 ) -> RuleSet:
     """Every rule group for a catalog: per team an SLO file and a component file, plus self-monitoring;
     with `with_tests`, also the promtool tests of each file."""
+    with gc_paused():
+        return _generate(catalog, grafana_url, with_tests)
+
+
+def _generate(catalog: Catalog, grafana_url: str, with_tests: bool) -> RuleSet:
+    if with_tests:
+        from rules.unit_tests import component_tests, no_data_test, slo_tests
     result = RuleSet()
     for team in catalog.teams:
         slos = [s for s in catalog.slos if catalog.team_of(s.service).name == team.name]
@@ -92,28 +138,33 @@ def generate_rules(
         groups: list[RuleGroup] = []
         alerts: list[Rule] = []
         tests: list[Test] = []
+        notes: list[str] = []
         for slo in slos:
             alert = alert_group(slo, catalog, grafana_url)
             groups += [sli_group(slo), meta_group(slo, catalog), alert]
             alerts += alert.rules
             if with_tests:
-                tests += slo_tests(slo, alert.rules)
-            if slo.sli.kind == "raw":
-                result.warnings.append(
-                    f"SLO {slo.name}: no generated promtool test (a raw SLI's query cannot be synthesised)"
-                )
+                cases, note = slo_tests(slo, catalog, alert.rules)
+                tests += cases
+                notes += [note] if note else []
+            if slo.sli.kind == "raw" and (reason := _raw_sli_untestable(slo)):
+                result.warnings.append(f"SLO {slo.name}: no generated promtool test ({reason})")
             for window in unreachable_windows(slo):
                 result.warnings.append(
                     f"SLO {slo.name}: the {window.severity} alert over {window.long}/{window.short} can never "
-                    f"fire (threshold {window.factor:g} x {slo.error_budget_ratio:.4g} > 1); lower the "
-                    "objective or lengthen the window"
+                    f"fire (threshold {window.factor:g} x {slo.error_budget_ratio:.4g} > 1): its error budget is too "
+                    f"large for this burn rate; raise the objective so the budget is below "
+                    f"{100 / window.factor:.3g}% (objective above {100 - 100 / window.factor:.4g})"
                 )
         result.files[filename] = groups
         if with_tests:
-            result.tests[filename] = tests + no_data_test(slos, alerts)
-    for owner, component in component_alerts(catalog, grafana_url, dashboard_uid).items():
+            result.tests[filename] = tests + no_data_test(slos, catalog, alerts)
+            result.test_notes[filename] = notes
+    result.warnings += uncollected_warnings(catalog)
+    for owner, component in component_alerts(catalog, grafana_url, service_dashboard_uid).items():
         filename = f"components-{owner}.rules.yml"
-        result.files[filename] = [component_group(owner, component)]
+        volume = volume_recordings(catalog, owner)  # recorded before the alerts that read them
+        result.files[filename] = [*([volume] if volume else []), component_group(owner, component)]
         if with_tests:
             result.tests[filename] = component_tests(component)
     result.files[SELF_FILE] = [self_monitoring_group()]

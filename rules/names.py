@@ -66,6 +66,18 @@ SLO_INFO = _slo.metric(
     "Static info series (value 1) joining an SLO to its service, team, tier, objective and window",
 )
 
+_freshness = REGISTRY.section(
+    "Freshness recording rules",
+    "Recorded in a team's components file for each dataset with a row count (`count_query`, or pushed "
+    "with `--rows`); the volume-drop alert compares the current count with it.",
+)
+ROWS_WEEK_AGO = _freshness.metric(
+    "dataset:watchkeeper_freshness_rows:offset1w",
+    "gauge",
+    ("dataset",),
+    "The dataset's row count at the same time one week earlier",
+)
+
 ALERT_PREFIX = "Watchkeeper"
 SLO_BURN_ALERT = "WatchkeeperSLOErrorBudgetBurn"
 SLO_NO_DATA_ALERT = "WatchkeeperSLONoData"

@@ -67,10 +67,15 @@ def remove_stale(out: Path, suffix: str, keep: list[Path]) -> list[Path]:
 
 
 def write_rules(
-    files: dict[str, list[RuleGroup]], out: Path, fmt: str = "prometheus", namespace: str = "monitoring"
+    files: dict[str, list[RuleGroup]],
+    out: Path,
+    fmt: str = "prometheus",
+    namespace: str = "monitoring",
+    texts: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write one file per entry, and remove stale generated rule files; `fmt` is `prometheus` (rule
-    files) or `prometheusrule` (objects in `namespace`)."""
+    files) or `prometheusrule` (objects in `namespace`). `texts`: rule files already rendered (by the
+    promtool check), written as they are instead of rendering them again."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for filename, groups in files.items():
@@ -80,7 +85,8 @@ def write_rules(
                 prometheus_rule(prometheus_rule_name(filename), groups, namespace), encoding="utf-8"
             )
         else:
-            path.write_text(rule_file(groups), encoding="utf-8")
+            text = texts[filename] if texts is not None and filename in texts else rule_file(groups)
+            path.write_text(text, encoding="utf-8")
         written.append(path)
     remove_stale(out, RULES_SUFFIX, written)
     return written

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from catalog.durations import Duration
 from catalog.model import SLO
-from exporters.names import FRESHNESS_AGE_SECONDS, KAFKA_GROUP_MAX_LAG_SECONDS
-from rules.promql import fill, le_regex, matchers, number, quote
+from exporters.names import KAFKA_GROUP_MAX_LAG_SECONDS
+from rules.components.freshness import freshness_age
+from rules.promql import fill, go_float, le_regex, matchers, number, quote
 
 FIVE_MINUTES = Duration.parse("5m")
 
@@ -19,6 +20,8 @@ class SLIExpressions:
     errors: str
     total: str
     time_based: bool
+    note: str = ""
+    """A PromQL comment explaining the expressions, written above both recordings."""
 
 
 def _with_matcher(selector: str, extra: str) -> str:
@@ -42,11 +45,17 @@ def sli_expressions(slo: SLO) -> SLIExpressions:
         count = f"sum(rate({lat.histogram}_count{lat.selector}[{w}]))"
         bucket = _with_matcher(lat.selector, f"le=~{quote(le_regex(lat.le))}")
         good = f"sum(rate({lat.histogram}_bucket{bucket}[{w}]))"
-        return SLIExpressions(f"{count}\n-\n{good}", count, time_based=False)
+        # Without the `le` bucket, `count - good` is empty and the total too (`and on()`), so the SLO has
+        # no data and WatchkeeperSLONoData fires: it must never read as 0% errors.
+        note = (
+            f'# Requests over le="{go_float(lat.le)}" s are errors. The total exists only while the bucket does:\n'
+            "# a histogram without it gives no SLI data (WatchkeeperSLONoData), never 0% errors."
+        )
+        return SLIExpressions(f"{count}\n-\n{good}", f"{count}\nand on()\n{good}", False, note)
     if sli.raw is not None:
         return SLIExpressions(fill(sli.raw.error_ratio, w), "vector(1)", time_based=True)
     if sli.freshness is not None:
-        series = f"max({FRESHNESS_AGE_SECONDS}{matchers({'dataset': sli.freshness.dataset})})"
+        series = f"max({freshness_age(sli.freshness.dataset)})"  # scraped or pushed alike
         return _time_based(series, sli.freshness.max_age.seconds)
     if sli.kafka_lag is not None:
         lag = sli.kafka_lag

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+from catalog.links import dashboard_url, runbook_url, service_dashboard_uid
 from catalog.model import SLO, Catalog, Tier
 from rules import names
 from rules.groups import Rule, RuleGroup
-from rules.promql import number
+from rules.promql import go_float, number
 from rules.slo_recordings import selector
 from rules.windows import AlertWindow, alert_windows
 
 SEVERITY = {"page": "critical", "ticket": "warning"}
 DEFAULT_FOR = {"page": "2m", "ticket": "15m"}
-DEFAULT_MIN_EVENTS_PER_HOUR = 10.0
-
-
-def dashboard_uid(service: str) -> str:
-    """The uid of a service's generated SLO dashboard (dashboards/ builds it with this uid)."""
-    return f"wk-slo-{service}"[:40]
 
 
 def _condition(slo: SLO, window: AlertWindow) -> str:
@@ -29,10 +24,21 @@ def _condition(slo: SLO, window: AlertWindow) -> str:
 
 def _low_traffic_guard(slo: SLO) -> str:
     """No page on a handful of requests: require enough events in the last hour."""
-    minimum = slo.alerting.min_events_per_hour or DEFAULT_MIN_EVENTS_PER_HOUR
-    if slo.sli.kind in {"freshness", "kafka_lag", "raw"}:
+    minimum = slo.alerting.min_events_per_hour  # 0 turns the guard off
+    if slo.sli.kind in {"freshness", "kafka_lag", "raw"} or minimum == 0:
         return ""
     return f"\nand on(slo, service)\n({names.SLI_TOTAL_RATE1H}{selector(slo)} * 3600 >= {number(minimum)})"
+
+
+def _no_data_hint(slo: SLO) -> str:
+    """For a latency SLI, name the bucket it reads: a histogram without it gives no data."""
+    lat = slo.sli.latency
+    if lat is None:
+        return ""
+    return (
+        f' This latency SLI reads the bucket le="{go_float(lat.le)}" of {lat.histogram}: if the histogram '
+        "has no such bucket, set le to one of its bucket bounds."
+    )
 
 
 def unreachable_windows(slo: SLO) -> list[AlertWindow]:
@@ -49,9 +55,9 @@ def alert_group(slo: SLO, catalog: Catalog, grafana_url: str) -> RuleGroup:
         "team": service.team,
         "tier": service.tier.value,
     }
-    dashboard = f"{grafana_url.rstrip('/')}/d/{dashboard_uid(slo.service)}?var-slo={slo.name}"
+    dashboard = dashboard_url(grafana_url, service_dashboard_uid(slo.service), slo=slo.name)
     common_annotations = {
-        "runbook_url": service.runbook or f"{grafana_url.rstrip('/')}/d/{dashboard_uid(slo.service)}",
+        "runbook_url": runbook_url(grafana_url, service),
         "dashboard_url": dashboard,
     }
     name = slo.alerting.name or names.SLO_BURN_ALERT
@@ -98,7 +104,8 @@ def alert_group(slo: SLO, catalog: Catalog, grafana_url: str) -> RuleGroup:
             annotations={
                 "summary": f"SLO {slo.name} has no SLI data",
                 "description": f"No data for {slo.name} for 15 minutes: its SLI queries return nothing, "
-                "so its burn-rate alerts cannot fire. Check the exporter and the SLI queries.",
+                "so its burn-rate alerts cannot fire. Check the exporter and the SLI queries."
+                + _no_data_hint(slo),
                 **common_annotations,
             },
         )
