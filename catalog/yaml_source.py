@@ -1,68 +1,125 @@
-"""Read YAML with line numbers for every node, refusing duplicate keys and multiple documents."""
+"""Read one catalog YAML file into plain data plus the line of every key and list item.
+
+Only regular files are opened (a FIFO would block, /dev/zero never end). libyaml parses the text;
+`catalog.yaml_build.Builder` turns its events into data, refusing hostile YAML (alias bombs, recursive
+aliases, deep nesting, unsafe tags, unreadable values) with a problem that names the line.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import DocumentStartEvent
 
 from catalog.errors import Problem
+from catalog.yaml_build import Builder, Lines, RefusedError
 
 PathKey = tuple[str | int, ...]
 
 
 @dataclass
 class YamlDocument:
-    """A parsed YAML file and the line of every key and list item in it."""
+    """A parsed YAML file and where each key and list item in it is."""
 
     file: str
     data: Any
-    lines: dict[PathKey, int] = field(default_factory=dict)
+    root: Lines | None = None
+    surrogate_free: bool = False
+    """True when libyaml read the file: it refuses surrogate escapes, so no string holds a lone surrogate."""
 
     def line_of(self, path: PathKey) -> int | None:
-        """The line of the deepest known node on `path`."""
-        for end in range(len(path), -1, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return None
+        """The line of the deepest node on `path` that is known (a key's line for a mapping value)."""
+        node = self.root
+        if node is None:
+            return None
+        best = node.line
+        for part in path:
+            at = node.at
+            if isinstance(at, list):
+                if not isinstance(part, int) or not 0 <= part < len(at):
+                    break
+                best = at[part]
+            elif part in at:
+                best = at[part]
+            else:
+                break
+            child = node.children.get(part)
+            if child is None:
+                break
+            node = child
+        return best
 
 
-def _walk(node: yaml.Node, path: PathKey, doc: YamlDocument, problems: list[Problem]) -> None:
-    doc.lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(
-                    Problem(
-                        doc.file,
-                        ".".join(str(p) for p in (*path, key)),
-                        f"duplicate key {key!r} (first on line {seen[key]}); YAML keeps only the last, "
-                        "so merge or remove one",
-                        line=line,
-                    )
-                )
-            seen[key] = line
-            _walk(value_node, (*path, key), doc, problems)
-            doc.lines[(*path, key)] = line
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), doc, problems)
+def _reader_problem(display: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    # PyYAML's reader gives the index of the character in the text.
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    char = exc.character if isinstance(exc.character, int) else ord(exc.character or "?")
+    return Problem(
+        display,
+        "",
+        f"control character #x{char:04x} is not allowed in YAML; remove it (or write it escaped in double quotes)",
+        line=line,
+        column=column,
+    )
+
+
+def _read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
+    """The file's text; never opens anything but a regular file (a FIFO would block, /dev/zero never end)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return None, Problem(display, "", f"cannot read file: {exc.strerror}")
+    with open(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            return None, Problem(display, "", f"not a regular file ({file_kind(mode)}); give a YAML file")
+        try:
+            return handle.read().decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            return None, Problem(
+                display, "", f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            )
+        except OSError as exc:
+            return None, Problem(display, "", f"cannot read file: {exc.strerror}")
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for messages."""
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Problem]]:
-    """Parse one file; on a syntax error return the problem with its line and column."""
+    """Parse one file; the document is None when it cannot be used (the problems say why and where)."""
+    text, problem = _read_text(path, display)
+    if text is None:
+        return None, [problem] if problem else []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(display, "", f"cannot read file: {exc}")]
-    problems: list[Problem] = []
-    try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        try:
+            return _parse(text, display, yaml.CSafeLoader)
+        except yaml.YAMLError:
+            # libyaml refuses a few texts PyYAML reads (a surrogate-pair escape, which the model then explains),
+            # and PyYAML's syntax messages are the clearer: parse again with it, through the same builder.
+            return _parse(text, display, yaml.SafeLoader)
+    except RefusedError as refused:
+        return None, [refused.problem]
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_problem(display, text, exc)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = f"YAML syntax error: {exc.problem or exc}"
@@ -78,22 +135,42 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument | None, list[Probl
             )
         ]
     except yaml.YAMLError as exc:
-        return None, [Problem(display, "", f"YAML error: {exc}")]
-    nodes = [n for n in nodes if n is not None]
-    if len(nodes) > 1:
+        return None, [Problem(display, "", f"YAML error: {exc}", line=1)]
+
+
+def _parse(
+    text: str, display: str, loader: type[yaml.CSafeLoader | yaml.SafeLoader]
+) -> tuple[YamlDocument | None, list[Problem]]:
+    builder = Builder(display)
+    feed = builder.feed
+    documents, second_line = 0, 0
+    parser = loader(text)
+    try:
+        get_event = parser.get_event
+        while (event := get_event()) is not None:
+            if type(event) is DocumentStartEvent:
+                documents += 1
+                if documents == 2 and event.start_mark is not None:
+                    second_line = event.start_mark.line + 1
+            elif documents == 1:
+                feed(event)
+    finally:
+        parser.dispose()
+    if documents > 1:
         return None, [
             Problem(
                 display,
                 "",
-                f"file holds {len(nodes)} YAML documents; a catalog file holds one, so split them into "
+                f"file holds {documents} YAML documents; a catalog file holds one, so split them into "
                 "separate files in the catalog directory",
-                line=nodes[1].start_mark.line + 1,
+                line=second_line,
             )
         ]
-    if not nodes:
-        return YamlDocument(display, {}), []
-    doc = YamlDocument(display, None)
-    _walk(nodes[0], (), doc, problems)
-    loader = yaml.SafeLoader("")
-    doc.data = loader.construct_document(nodes[0])
-    return doc, problems
+    if builder.bad_values:
+        return None, builder.problems
+    if not builder.done:
+        return YamlDocument(display, {}), builder.problems
+    return (
+        YamlDocument(display, builder.root, builder.root_lines, surrogate_free=loader is yaml.CSafeLoader),
+        builder.problems,
+    )

@@ -115,8 +115,12 @@ def test_a_page_mutes_only_its_own_slos_ticket_and_its_own_sources_warning(tmp_p
         # The same component alert of the same source at warning (what an override to warning would send).
         warning_east = {**critical_east, "severity": "warning"}
 
+        # The webhooks send the API token from a file (as deployed); Alertmanager must be able to read it.
+        api_token = tmp_path / "api-token"
+        api_token.write_text("test-token\n")
         config = alertmanager_yaml(
-            load_catalog(catalog_path).catalog, RoutingOptions(watchkeeper_url=hook, **FAST)
+            load_catalog(catalog_path).catalog,
+            RoutingOptions(watchkeeper_url=hook, api_token_file=str(api_token), **FAST),
         )
         (tmp_path / "am").mkdir()
         with alertmanager(binary, config, tmp_path / "am") as url:
