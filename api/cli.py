@@ -22,6 +22,10 @@ from api.cli_options import (
     WatchkeeperUrlOption,
     rule_format_problem,
 )
+from api.quality_cli import push_app, quality_app
+from api.report_cli import report as report_command
+from api.serve_cli import db_app
+from api.serve_cli import serve as serve_command
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -279,8 +283,18 @@ def exporter(
 ) -> None:
     """Serve Prometheus metrics for every source in the catalog (logs are logfmt on stderr)."""
     host, _, port_text = listen.rpartition(":")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        _fail(f"--listen must be host:port, such as 127.0.0.1:9108, not {listen!r}", EXIT_USAGE)
+    bracketed = host.startswith("[") and host.endswith("]") and len(host) > 2
+    if (
+        not host
+        or not port_text.isdigit()
+        or not 0 < int(port_text) < 65536
+        or (":" in host and not bracketed)
+        or (not bracketed and ("[" in host or "]" in host))
+    ):
+        _fail(
+            f"--listen must be host:port, such as 127.0.0.1:9108 or [::1]:9108 (IPv6 in brackets), not {listen!r}",
+            EXIT_USAGE,
+        )
     if log_level.lower() not in {"debug", "info", "warning", "error"}:
         _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}", EXIT_USAGE)
     from exporters import logs
@@ -362,6 +376,13 @@ def generate_alertmanager_command(
         raise typer.Exit(EXIT_INVALID)
     write_text(out, text)
     typer.echo(f"wrote {out}", err=True)
+
+
+app.command("serve")(serve_command)
+app.command("report")(report_command)
+app.add_typer(db_app, name="db")
+app.add_typer(quality_app, name="quality")
+app.add_typer(push_app, name="push")
 
 
 def main() -> None:

@@ -27,6 +27,9 @@ def registries() -> list[tuple[str, Registry]]:
     registry = getattr(rule_names, "REGISTRY", None)
     if isinstance(registry, Registry):
         found.append(("rules/names.py", registry))
+    from sla import names as sla_names
+
+    found.append(("sla/names.py", sla_names.REGISTRY))
     return found
 
 

@@ -64,6 +64,8 @@ COMPONENT_ALERTS: dict[str, dict[str, AlertDefault]] = {
         **_SOURCE,
         "stale": AlertDefault("critical", "5m", None, "seconds (default: the source's max_age)"),
         "expectations_failed": AlertDefault("warning", None),
+        "volume_drop": AlertDefault("warning", "30m", 0.5, "ratio of the same hour one week earlier"),
+        "run_failed": AlertDefault("warning", None),
     },
     "inference": {
         **_SOURCE,

@@ -5,8 +5,9 @@ name string: `HDFS_CORRUPT_BLOCKS` is still a plain `str`. The exporter's writer
 this registry, and `docs/metrics.md` is generated from it (`python -m api.metrics_reference`).
 
 Every source reports `<prefix>_up`, `<prefix>_scrape_duration_seconds` and
-`<prefix>_scrape_errors_total{kind}`, labelled `source` (the catalog source name). Series never
-carry team or owner labels: ownership is joined through `watchkeeper_ownership_info`.
+`<prefix>_scrape_errors_total{kind}`, and those collected on scrape (hdfs, yarn, spark) also
+`<prefix>_series_dropped_total`, labelled `source` (the catalog source name). Series never carry team or
+owner labels: ownership is joined through `watchkeeper_ownership_info`.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ REGISTRY = Registry()
 EXPORTER_JOB = "watchkeeper-exporter"
 """The Prometheus job name the generated alerts expect for `watchkeeper exporter` targets."""
 SOURCE_LABEL = "source"
-ERROR_KINDS = ("timeout", "connection", "http_status", "parse", "too_large")
+ERROR_KINDS = ("timeout", "connection", "http_status", "parse", "too_large", "auth", "not_found")
+"""Why a source failed. `auth`: credentials refused (a database login); `not_found`: what the source points
+at does not exist (a file or glob with no match, a table). HTTP answers, 401 and 404 included, are
+`http_status`."""
 _SRC = (SOURCE_LABEL,)
 
 _runtime = REGISTRY.section(
     "Exporter runtime",
     "Series the runtime adds on every scrape. Each source kind below also has its `<prefix>_up`, "
-    "`<prefix>_scrape_duration_seconds` and `<prefix>_scrape_errors_total`, listed in its section.",
+    "`<prefix>_scrape_duration_seconds` and `<prefix>_scrape_errors_total` (and HDFS, YARN and Spark their "
+    "`<prefix>_series_dropped_total`), listed in its section.",
 )
 OWNERSHIP_INFO = _runtime.metric(
     "watchkeeper_ownership_info",
@@ -49,15 +54,29 @@ def scrape_errors(prefix: str) -> str:
     return f"{prefix}_scrape_errors"
 
 
-def _source_series(section: Section, prefix: str, kind: str) -> str:
+def series_dropped(prefix: str) -> str:
+    """A counter (exposed with `_total`): series past the source's `max_series`, over its collections."""
+    return f"{prefix}_series_dropped"
+
+
+def _source_series(section: Section, prefix: str, kind: str, capped: bool = False) -> str:
+    """Register a kind's per-source series; `capped` kinds (collected on scrape, with `max_series`) also
+    count the series they drop."""
     section.metric(up(prefix), "gauge", _SRC, f"1 if the last scrape of every {kind} endpoint succeeded")
     section.metric(scrape_duration(prefix), "gauge", _SRC, f"Seconds the last {kind} scrape took")
     section.metric(
         scrape_errors(prefix),
         "counter",
         (SOURCE_LABEL, "kind"),
-        f"{kind} scrape errors by kind: timeout, connection, http_status, parse, too_large",
+        f"{kind} scrape errors by kind: {', '.join(ERROR_KINDS)}",
     )
+    if capped:
+        section.metric(
+            series_dropped(prefix),
+            "counter",
+            _SRC,
+            f"{kind} series not exported because a collection gave more than the source's max_series",
+        )
     return prefix
 
 
@@ -71,7 +90,7 @@ _hdfs = REGISTRY.section(
     "`datanode` are `host:port`. Per-DataNode series come from the active NameNode's LiveNodes and "
     "DeadNodes; volume series and transfer threads from each listed DataNode's own `/jmx`.",
 )
-HDFS_PREFIX = _source_series(_hdfs, "hdfs", "hdfs")
+HDFS_PREFIX = _source_series(_hdfs, "hdfs", "hdfs", capped=True)
 HDFS_CAPACITY_TOTAL_BYTES = _hdfs.metric(
     "hdfs_namenode_capacity_total_bytes", "gauge", _NN, "Configured capacity in bytes"
 )
@@ -157,7 +176,7 @@ _yarn = REGISTRY.section(
     "From the active ResourceManager's `/ws/v1/cluster/metrics` and `/ws/v1/cluster/scheduler`. `queue` is "
     "the full path (`root.a.a1`); `scheduler` is capacity, fair or fifo.",
 )
-YARN_PREFIX = _source_series(_yarn, "yarn", "yarn")
+YARN_PREFIX = _source_series(_yarn, "yarn", "yarn", capped=True)
 YARN_APPS_SUBMITTED = _yarn.metric(
     "yarn_cluster_apps_submitted", "counter", _SRC, "Applications submitted since the RM started"
 )
@@ -226,7 +245,7 @@ _spark = REGISTRY.section(
     "Per application kept (running, or ended within `lookback`), from a driver or history server's "
     "`/api/v1`. Ids are label values, never part of a name.",
 )
-SPARK_PREFIX = _source_series(_spark, "spark", "spark")
+SPARK_PREFIX = _source_series(_spark, "spark", "spark", capped=True)
 SPARK_APP_RUNNING = _spark.metric(
     "spark_application_running", "gauge", _APP, "1 while the application runs, 0 once it completed"
 )
@@ -341,48 +360,149 @@ KAFKA_POLL_AGE_SECONDS = _kafka.metric(
     "Seconds since the last successful poll",
 )
 
-# --- freshness (SQL tables, Airflow runs, files, Great Expectations) -----------------------------------
+# --- freshness (SQL tables, Airflow runs, files, pushes, Great Expectations) -------------------------
 
+_DS = ("dataset",)
+_DAG = ("dataset", "dag_id")
+_SUITE = ("dataset", "suite")
+_EXPECTATION = ("dataset", "suite", "expectation", "column")
 _freshness = REGISTRY.section(
-    "Freshness (planned)",
-    "In the catalog and the generated alerts; the exporter does not collect these sources yet.",
+    "Freshness",
+    "One source per catalog dataset (`source` is the dataset's name): by SQL, the Airflow REST API, file "
+    "mtimes or a Pushgateway a batch job pushed to (`watchkeeper push freshness`). A batch job's pushed "
+    "timestamp carries the Pushgateway's `job` label instead; the alerts aggregate `by (dataset)`.",
 )
 FRESHNESS_PREFIX = _source_series(_freshness, "watchkeeper_freshness", "freshness")
 FRESHNESS_AGE_SECONDS = _freshness.metric(
     "watchkeeper_freshness_age_seconds",
     "gauge",
-    ("dataset",),
-    "Age of the newest row, partition, run or file of a dataset",
+    _DS,
+    "Age of the newest row, partition, successful run, file or push of a dataset (+Inf: none yet)",
+)
+FRESHNESS_TIMESTAMP_SECONDS = _freshness.metric(
+    "watchkeeper_freshness_timestamp_seconds",
+    "gauge",
+    _DS,
+    "Unix time of the newest row, partition, successful run, file or push of a dataset",
+)
+FRESHNESS_ROWS = _freshness.metric(
+    "watchkeeper_freshness_rows",
+    "gauge",
+    _DS,
+    "Rows the dataset's count_query reports (the last partition or day)",
+)
+AIRFLOW_DAG_PAUSED = _freshness.metric(
+    "watchkeeper_airflow_dag_paused", "gauge", _DAG, "1 while the DAG is paused"
+)
+AIRFLOW_FAILED_RUNS = _freshness.metric(
+    "watchkeeper_airflow_failed_runs",
+    "gauge",
+    _DAG,
+    "DAG runs that failed and ended within the source's lookback",
+)
+AIRFLOW_LAST_RUN_FAILED = _freshness.metric(
+    "watchkeeper_airflow_last_run_failed", "gauge", _DAG, "1 if the DAG's latest finished run failed, else 0"
+)
+AIRFLOW_RUNNING_RUNS = _freshness.metric(
+    "watchkeeper_airflow_running_runs", "gauge", _DAG, "DAG runs in the running state"
+)
+AIRFLOW_RUNNING_DURATION_SECONDS = _freshness.metric(
+    "watchkeeper_airflow_running_duration_seconds",
+    "gauge",
+    _DAG,
+    "How long the oldest running DAG run has run (absent when none runs)",
+)
+AIRFLOW_NEXT_RUN_OVERDUE_SECONDS = _freshness.metric(
+    "watchkeeper_airflow_next_run_overdue_seconds",
+    "gauge",
+    _DAG,
+    "Seconds the next scheduled run is past due (0: on time; absent when paused or unscheduled)",
 )
 GE_VALIDATION_SUCCESS = _freshness.metric(
     "watchkeeper_great_expectations_success",
     "gauge",
-    ("dataset",),
-    "1 if the latest Great Expectations validation of a dataset passed, else 0",
+    _SUITE,
+    "1 if the latest Great Expectations validation of a suite on a dataset passed, else 0",
+)
+GE_EVALUATED_EXPECTATIONS = _freshness.metric(
+    "watchkeeper_great_expectations_evaluated_expectations",
+    "gauge",
+    _SUITE,
+    "Expectations the latest validation evaluated",
+)
+GE_FAILED_EXPECTATIONS = _freshness.metric(
+    "watchkeeper_great_expectations_failed_expectations",
+    "gauge",
+    _SUITE,
+    "Expectations the latest validation found unmet",
+)
+GE_VALIDATION_TIMESTAMP_SECONDS = _freshness.metric(
+    "watchkeeper_great_expectations_validation_timestamp_seconds",
+    "gauge",
+    _SUITE,
+    "Unix time of the latest validation",
+)
+GE_EXPECTATION_SUCCESS = _freshness.metric(
+    "watchkeeper_great_expectations_expectation_success",
+    "gauge",
+    _EXPECTATION,
+    "1 if every expectation of this type on this column passed in the latest validation, else 0",
 )
 GE_UNEXPECTED_COUNT = _freshness.metric(
     "watchkeeper_great_expectations_unexpected_count",
     "gauge",
-    ("dataset",),
-    "Unexpected values in the latest validation",
+    _EXPECTATION,
+    "Unexpected values in the latest validation, per expectation type and column (never row values)",
 )
 
 # --- inference probes -------------------------------------------------------------------------------------
 
+INFERENCE_ERROR_KINDS = ("timeout", "connection", "status", "shape")
+"""Why a probe failed: no answer within the timeout; no connection (refused, reset, TLS); an HTTP status
+not in `expected_status`; a body that is not JSON or lacks `expect_json_path`."""
+INFERENCE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)
+"""Latency bucket bounds in seconds (model serving: 5 ms to 10 s); a source's `latency_target` is added
+when it is not one of them, so a latency SLO on the target always has its bucket."""
 _inference = REGISTRY.section(
-    "Inference probes (planned)",
-    "In the catalog and the generated alerts; the exporter does not collect these sources yet.",
+    "Inference probes",
+    "Each endpoint is probed in the background every `interval` with its configured request; scrapes "
+    "serve the latest results. `up` is the last probe's success (0 before the first probe ends). The "
+    "histogram observes every probe that was answered (any status) or timed out (at its duration); a "
+    "refused connection has no latency and is not observed.",
 )
 INFERENCE_PREFIX = _source_series(_inference, "watchkeeper_inference", "inference")
 INFERENCE_PROBE_DURATION_SECONDS = _inference.metric(
-    "watchkeeper_inference_probe_duration_seconds", "histogram", _SRC, "Probe latency"
+    "watchkeeper_inference_probe_duration_seconds",
+    "histogram",
+    _SRC,
+    "Probe latency, request sent to last byte read, cumulative over probes",
 )
-INFERENCE_PROBES = _inference.metric("watchkeeper_inference_probes", "counter", _SRC, "Probes sent")
+INFERENCE_PROBES = _inference.metric(
+    "watchkeeper_inference_probes", "counter", _SRC, "Probes sent, failed or not"
+)
 INFERENCE_PROBE_ERRORS = _inference.metric(
-    "watchkeeper_inference_probe_errors", "counter", (*_SRC, "kind"), "Failed probes by kind"
+    "watchkeeper_inference_probe_errors",
+    "counter",
+    (*_SRC, "kind"),
+    "Failed probes by kind: timeout, connection, status, shape",
 )
 INFERENCE_PROBE_SUCCESS = _inference.metric(
-    "watchkeeper_inference_probe_success", "gauge", _SRC, "1 if the last probe succeeded"
+    "watchkeeper_inference_probe_success", "gauge", _SRC, "1 if the last probe succeeded, else 0"
+)
+INFERENCE_PROBE_STATUS_CODE = _inference.metric(
+    "watchkeeper_inference_probe_status_code",
+    "gauge",
+    _SRC,
+    "HTTP status of the last probe's answer (0: no answer)",
+)
+INFERENCE_PROBE_LAST_DURATION_SECONDS = _inference.metric(
+    "watchkeeper_inference_probe_last_duration_seconds", "gauge", _SRC, "Seconds the last probe took"
+)
+INFERENCE_PROBE_AGE_SECONDS = _inference.metric(
+    "watchkeeper_inference_probe_last_age_seconds",
+    "gauge",
+    _SRC,
+    "Seconds since the last probe ended, at scrape time",
 )
 
 METRICS = REGISTRY.by_name()
