@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import types
 import typing
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from catalog.errors import CatalogError, Problem, did_you_mean
+from catalog.fields import NAME_RE
+from catalog.files import display_path, find_files
+from catalog.hints import TYPE_FIXES, surrogate_problems, type_fix
 from catalog.model import (
     SLO,
     SOURCE_KINDS,
@@ -29,6 +34,7 @@ from catalog.model import (
     Team,
     YarnSource,
 )
+from catalog.suggest import NameIndex
 from catalog.yaml_source import PathKey, YamlDocument, read_yaml
 
 ENTRY_MODELS: dict[str, type[BaseModel]] = {
@@ -37,6 +43,8 @@ ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "slos": SLO,
     "drift": DriftMonitor,
 }
+MIN_PLAUSIBLE_LE = 1e-6
+"""A latency bound below a microsecond is almost surely in the wrong unit: warned about."""
 SOURCE_MODELS: dict[str, type[BaseModel]] = {
     "hdfs": HdfsSource,
     "yarn": YarnSource,
@@ -45,7 +53,6 @@ SOURCE_MODELS: dict[str, type[BaseModel]] = {
     "freshness": FreshnessSource,
     "inference": InferenceSource,
 }
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -67,6 +74,8 @@ class Origin:
 class _Collected:
     entries: dict[str, list[tuple[Any, Origin]]] = field(default_factory=dict)
     raw: dict[str, list[tuple[dict[str, Any], Origin]]] = field(default_factory=dict)
+    name_index: dict[str, NameIndex] = field(default_factory=dict)
+    kafka_index: dict[str, KafkaSource] | None = None
 
     def add(self, section: str, entry: Any, origin: Origin) -> None:
         self.entries.setdefault(section, []).append((entry, origin))
@@ -78,9 +87,20 @@ class _Collected:
         """Every mapping entry of a section, valid or not, so one bad entry does not hide others' errors."""
         return self.raw.get(section, [])
 
-    def names(self, section: str) -> set[str]:
-        key = "dataset" if section == "sources.freshness" else "name"
-        return {r[key] for r, _ in self.raw_entries(section) if isinstance(r.get(key), str)}
+    def names(self, section: str) -> NameIndex:
+        """The names defined in a section (built once: the cross-check asks for them per entry)."""
+        if section not in self.name_index:
+            key = "dataset" if section == "sources.freshness" else "name"
+            self.name_index[section] = NameIndex(
+                r[key] for r, _ in self.raw_entries(section) if isinstance(r.get(key), str)
+            )
+        return self.name_index[section]
+
+    def kafka_sources(self) -> dict[str, KafkaSource]:
+        """The valid kafka sources by name (built once)."""
+        if self.kafka_index is None:
+            self.kafka_index = {k.name: k for k, _ in self.get("sources.kafka")}
+        return self.kafka_index
 
 
 @dataclass
@@ -91,10 +111,21 @@ class LoadResult:
 
 
 def catalog_files(root: Path) -> list[Path]:
-    """The YAML files making up a catalog path (one file, or a directory searched recursively)."""
-    if root.is_dir():
-        return sorted(p for p in root.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
-    return [root]
+    """The YAML files making up a catalog path; `catalog.files.find_files` also says what it skipped and why."""
+    return find_files(root)[0]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: reading builds millions of objects and no cycles, and each
+    collection would scan them all again (30% of the time for 200,000 services; docs/performance.md)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_catalog(root: str | Path) -> LoadResult:
@@ -104,16 +135,16 @@ def load_catalog(root: str | Path) -> LoadResult:
         raise CatalogError(
             [Problem(str(root), "", "no such file or directory; give a catalog file or directory")]
         )
-    files = catalog_files(root)
-    if not files:
-        raise CatalogError([Problem(str(root), "", "directory holds no .yaml or .yml files")])
-    problems: list[Problem] = []
+    files, problems = find_files(root)
+    if not files and not any(p.level == "error" for p in problems):
+        raise CatalogError([*problems, Problem(str(root), "", "directory holds no .yaml or .yml files")])
     collected = _Collected()
-    for path in files:
-        doc, read_problems = read_yaml(path, _display(path))
-        problems.extend(read_problems)
-        if doc is not None:
-            _collect_document(doc, collected, problems)
+    with _gc_paused():
+        for path in files:
+            doc, read_problems = read_yaml(path, _display(path))
+            problems.extend(read_problems)
+            if doc is not None:
+                _collect_document(doc, collected, problems)
     problems.extend(_cross_check(collected))
     problems.sort(key=lambda p: (p.file, p.line or 0))
     errors = [p for p in problems if p.level == "error"]
@@ -137,10 +168,7 @@ def load_catalog(root: str | Path) -> LoadResult:
 
 
 def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return display_path(path)
 
 
 def _collect_document(doc: YamlDocument, out: _Collected, problems: list[Problem]) -> None:
@@ -242,6 +270,8 @@ def _collect_list(
             problems.append(origin.problem(f"each entry of {label} must be a mapping of keys to values"))
             continue
         out.raw.setdefault(section, []).append((raw, origin))
+        if not doc.surrogate_free:  # only text PyYAML read can hold them: skip the walk for the rest
+            problems.extend(origin.problem(message, sub) for sub, message in surrogate_problems(raw))
         try:
             entry = adapter.validate_python(raw)
         except ValidationError as exc:
@@ -257,8 +287,8 @@ def _explain(exc: ValidationError, model: type[BaseModel], origin: Origin) -> It
         )
         kind = err["type"]
         if kind == "extra_forbidden":
-            key = str(loc[-1])
-            fields = _fields_at(model, loc[:-1])
+            key = str(err["loc"][-1])  # unfiltered: an unknown key may itself hold "[" (found by fuzzing)
+            fields = _fields_at(model, loc[:-1] if loc and loc[-1] == err["loc"][-1] else loc)
             message = f"unknown key {key!r}{did_you_mean(key, fields)}"
             if fields:
                 message += f" (allowed here: {', '.join(sorted(fields))})"
@@ -271,11 +301,14 @@ def _explain(exc: ValidationError, model: type[BaseModel], origin: Origin) -> It
                 message += "; every service needs an owning team: add team: <a team from teams>"
             elif model is Team and loc == ("owners",):
                 message += "; list the on-call contacts, e.g. owners: [oncall@example.com]"
-        elif kind == "string_pattern_mismatch" and loc and loc[-1] in {"name", "team", "service"}:
+        elif kind == "string_pattern_mismatch" and (err.get("ctx") or {}).get("pattern") == NAME_RE:
+            # Only fields typed Name get this hint: other patterns (alert names, datasets) have their own.
             message = (
                 f"{err['input']!r} is not a valid name; use lower-case letters, digits, '-', '.' or '_' "
                 "(at most 63 characters, starting and ending with a letter or digit)"
             )
+        elif kind in TYPE_FIXES:
+            message = type_fix(kind, str(loc[-1]) if loc else "value", err["input"], _clean(err["msg"]))
         elif kind in {"enum", "literal_error"}:
             expected = str((err.get("ctx") or {}).get("expected", ""))
             options = re.findall(r"'([^']*)'", expected) or re.findall(r"[\w.-]+", expected)
@@ -339,13 +372,11 @@ def _cross_check(c: _Collected) -> list[Problem]:
     teams = c.names("teams")
     services = c.names("services")
 
-    def check_ref(section: str, key: str, known: set[str], fix: str) -> None:
+    def check_ref(section: str, key: str, known: NameIndex, fix: str) -> None:
         for raw, origin in c.raw_entries(section):
             value = raw.get(key)
             if isinstance(value, str) and value not in known:
-                problems.append(
-                    origin.problem(f"unknown {key} {value!r}: {fix}{did_you_mean(value, known)}", (key,))
-                )
+                problems.append(origin.problem(f"unknown {key} {value!r}: {fix}{known.hint(value)}", (key,)))
 
     check_ref("services", "team", teams, "define it under teams or fix the name")
     service_fix = "define it under services or fix the name"
@@ -354,6 +385,16 @@ def _cross_check(c: _Collected) -> list[Problem]:
         check_ref(section, "service", services, service_fix)
     for slo, origin in c.get("slos"):
         problems.extend(_check_sli_refs(slo, origin, c))
+        latency = slo.sli.latency
+        if latency is not None and latency.le < MIN_PLAUSIBLE_LE:
+            problems.append(
+                origin.problem(
+                    f"le {latency.le:g} is below a microsecond; le is in seconds (a histogram bucket bound "
+                    "such as 0.3): check the unit",
+                    ("sli", "latency", "le"),
+                    level="warning",
+                )
+            )
         if slo.objective < 1:
             problems.append(
                 origin.problem(
@@ -404,16 +445,16 @@ def _check_sli_refs(slo: SLO, origin: Origin, c: _Collected) -> Iterator[Problem
         if sli.freshness.dataset not in datasets:
             yield origin.problem(
                 f"dataset {sli.freshness.dataset!r} is not monitored: add it under sources.freshness so its age "
-                f"is exported{did_you_mean(sli.freshness.dataset, datasets)}",
+                f"is exported{datasets.hint(sli.freshness.dataset)}",
                 ("sli", "freshness", "dataset"),
             )
     if sli.kafka_lag is not None:
-        clusters = {k.name: k for k, _ in c.get("sources.kafka")}
+        clusters = c.kafka_sources()
         lag = sli.kafka_lag
-        if lag.cluster not in c.names("sources.kafka"):
+        known = c.names("sources.kafka")
+        if lag.cluster not in known:
             yield origin.problem(
-                f"kafka cluster {lag.cluster!r} is not defined: add it under sources.kafka"
-                f"{did_you_mean(lag.cluster, clusters)}",
+                f"kafka cluster {lag.cluster!r} is not defined: add it under sources.kafka{known.hint(lag.cluster)}",
                 ("sli", "kafka_lag", "cluster"),
             )
         elif lag.cluster in clusters and not group_selected(clusters[lag.cluster], lag.group):

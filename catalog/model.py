@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import re
+import typing
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from catalog.addresses import DatabaseUrl, Email, EnvName, FilePath, HeaderMap, HttpUrl, TlsVerify, Username
 from catalog.alert_defaults import COMPONENT_ALERTS, Severity
 from catalog.durations import Duration, Window
 from catalog.errors import did_you_mean
 from catalog.fields import (
-    DatabaseUrl,
-    EnvName,
-    HttpUrl,
+    ALERT_NAME_RE,
+    AlertFor,
+    AlertName,
+    AnnotationMap,
+    Cooldown,
+    LabelMap,
+    LatencyTarget,
+    Lookback,
+    MaxAge,
     MetricName,
     Name,
+    NoBool,
+    PollInterval,
+    ProbeInterval,
     PromQLTemplate,
+    Schedule,
     Selector,
+    objective_precision_problem,
 )
+from catalog.secrets import credential_name, secret_shape
 
 TOP_LEVEL_KEYS = ("teams", "services", "slos", "sources", "drift")
 SOURCE_KINDS = ("hdfs", "yarn", "spark", "kafka", "freshness", "inference")
@@ -49,9 +63,20 @@ def require_one(model: M, fields: tuple[str, ...], message: str) -> M:
 
 
 class Strict(BaseModel):
-    """Base for every catalog entry: unknown keys are errors, and inline secrets are refused."""
+    """Base for every catalog entry: unknown keys are errors, and inline secrets are refused.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Types are strict: a number is a YAML number (not `true`, not a quoted "99.9"), a boolean is true or
+    false, and numbers are finite (no .inf or .nan).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, strict=True, allow_inf_nan=False
+    )
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """Frozen, so shared: pydantic deep-copies a default such as `Alerting()` for every entry otherwise
+        (a third of the time to validate 10,000 SLOs; see docs/performance.md)."""
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -65,7 +90,43 @@ class Strict(BaseModel):
                         "naming an environment variable or file that holds it",
                         {"key": key, "replacement": replacement},
                     )
+            data = _yaml12_floats(data, _float_fields(cls))
         return data
+
+
+_EXPONENT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+"""Numbers in exponent form that YAML 1.1 (PyYAML) reads as text but YAML 1.2 and Go read as numbers:
+`1e-20`, `1e6`, `1.5e3` (YAML 1.1 wants a '.' and a signed exponent: `1.0e+6`)."""
+_FLOAT_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _float_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """The fields of `cls` holding a float or a list of floats."""
+    found = _FLOAT_FIELDS.get(cls)
+    if found is None:
+        found = frozenset(name for name, info in cls.model_fields.items() if _holds_float(info.annotation))
+        _FLOAT_FIELDS[cls] = found
+    return found
+
+
+def _holds_float(annotation: Any) -> bool:
+    if annotation is float:
+        return True
+    return any(_holds_float(arg) for arg in typing.get_args(annotation))
+
+
+def _yaml12_floats(data: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """`data` with exponent-form text in float fields read as the number it writes (see _EXPONENT).
+
+    Types are strict otherwise: a quoted "99.9" stays text and is refused."""
+    changed: dict[str, Any] = {}
+    for name in fields:
+        value = data.get(name)
+        if isinstance(value, str) and _EXPONENT.fullmatch(value):
+            changed[name] = float(value)
+        elif isinstance(value, list) and any(isinstance(v, str) for v in value):
+            changed[name] = [float(v) if isinstance(v, str) and _EXPONENT.fullmatch(v) else v for v in value]
+    return {**data, **changed} if changed else data
 
 
 # --- teams -----------------------------------------------------------------------------------------
@@ -74,7 +135,7 @@ class Strict(BaseModel):
 class SlackChannel(Strict):
     channel: str = Field(pattern=r"^[#@][\w.-]+$")
     api_url_env: EnvName | None = None
-    api_url_file: str | None = None
+    api_url_file: FilePath | None = None
 
     @model_validator(mode="after")
     def _one_ref(self) -> SlackChannel:
@@ -87,7 +148,7 @@ class SlackChannel(Strict):
 
 class PagerDutyChannel(Strict):
     routing_key_env: EnvName | None = None
-    routing_key_file: str | None = None
+    routing_key_file: FilePath | None = None
 
     @model_validator(mode="after")
     def _one_ref(self) -> PagerDutyChannel:
@@ -101,19 +162,11 @@ class PagerDutyChannel(Strict):
 class WebhookChannel(Strict):
     url: HttpUrl
     token_env: EnvName | None = None
-    token_file: str | None = None
+    token_file: FilePath | None = None
 
 
 class EmailChannel(Strict):
-    to: list[str] = Field(min_length=1)
-
-    @field_validator("to")
-    @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        for address in value:
-            if "@" not in address:
-                raise ValueError(f"{address!r} is not an e-mail address")
-        return value
+    to: list[Email] = Field(min_length=1)
 
 
 class Channels(Strict):
@@ -145,10 +198,10 @@ class Tier(StrEnum):
 class Service(Strict):
     name: Name
     team: Name
-    tier: Tier = Tier.medium
+    tier: Tier = Field(default=Tier.medium, strict=False)  # an enum: its YAML text is the value
     runbook: HttpUrl | None = None
     description: str = ""
-    labels: dict[str, str] = {}
+    labels: LabelMap = {}
 
 
 # --- SLOs ------------------------------------------------------------------------------------------
@@ -167,11 +220,39 @@ class EventsSLI(Strict):
 
 
 class LatencySLI(Strict):
-    """Latency SLI from histogram buckets: requests slower than `le` seconds are errors."""
+    """Latency SLI from histogram buckets: requests slower than `le` seconds are errors.
+
+    `le` must be one of the histogram's bucket bounds. List the bounds in `buckets` to have that checked
+    here; at run time a missing bucket reads as no SLI data (WatchkeeperSLONoData), never as all good.
+    """
 
     histogram: MetricName
     le: float = Field(gt=0)
     selector: Selector = "{}"
+    buckets: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] | None = Field(
+        default=None,
+        min_length=1,
+        description="the histogram's bucket bounds in seconds (without +Inf); when given, le must be one of them",
+    )
+
+    @field_validator("buckets")
+    @classmethod
+    def _increasing(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and value != sorted(set(value)):  # ascending, no repeats
+            raise ValueError(f"buckets must be strictly increasing, as a client declares them: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _le_is_a_bucket(self) -> LatencySLI:
+        if self.buckets is None or any(abs(b - self.le) <= 1e-9 * self.le for b in self.buckets):
+            return self
+        below = [b for b in self.buckets if b < self.le]
+        above = [b for b in self.buckets if b > self.le]
+        nearest = " and ".join(f"{b:g}" for b in (below[-1:] + above[:1]))
+        raise ValueError(
+            f"le {self.le:g} is not one of the histogram's bucket bounds, so no bucket counts the requests "
+            f"under it; use a bound (nearest: {nearest}) or add {self.le:g} to the histogram's buckets"
+        )
 
     @field_validator("histogram")
     @classmethod
@@ -188,7 +269,7 @@ class FreshnessSLI(Strict):
     """Freshness SLI: the share of time a dataset is younger than max_age."""
 
     dataset: str = Field(min_length=1)
-    max_age: Duration
+    max_age: MaxAge
 
 
 class KafkaLagSLI(Strict):
@@ -228,31 +309,42 @@ class SLI(Strict):
         return next(kind for kind in SLI_KINDS if getattr(self, kind) is not None)
 
 
-RESERVED_LABELS = frozenset({"severity", "team", "service", "slo", "tier"})
+RESERVED_LABELS = frozenset(
+    {"severity", "team", "service", "slo", "tier", "alertname", "burn", "component", "source"}
+)
+"""Labels Watchkeeper sets on alerts: a catalog value would be overwritten, or would break routing and
+inhibition (which match on alertname, service, slo and source)."""
+SLO_RESERVED_LABELS = RESERVED_LABELS | {"objective", "window", "sli", "calendar"}
+"""An SLO's own `labels` also reach its recording rules, where these are set (`slo:info`, calendar ratio)."""
 
 
-def _no_reserved_labels(value: dict[str, str]) -> dict[str, str]:
-    reserved = RESERVED_LABELS & value.keys()
-    if reserved:
-        raise ValueError(
-            f"labels {sorted(reserved)} are set by Watchkeeper from the catalog; remove them "
-            "(severity comes from the alert, team/service/tier from the service, slo from the SLO)"
-        )
-    return value
+def _no_reserved(reserved_set: frozenset[str]) -> AfterValidator:
+    def check(value: dict[str, str]) -> dict[str, str]:
+        reserved = reserved_set & value.keys()
+        if reserved:
+            raise ValueError(
+                f"labels {sorted(reserved)} are set by Watchkeeper from the catalog; remove them (severity "
+                "and burn come from the alert, team/service/tier from the service, slo and its objective, "
+                "window and sli from the SLO, source and component from the source)"
+            )
+        return value
+
+    return AfterValidator(check)
 
 
-ExtraLabels = Annotated[dict[str, str], AfterValidator(_no_reserved_labels)]
+ExtraLabels = Annotated[LabelMap, _no_reserved(RESERVED_LABELS)]
+SloLabels = Annotated[LabelMap, _no_reserved(SLO_RESERVED_LABELS)]
 
 
 class AlertSpec(Strict):
     """One burn-rate alert (page or ticket); `page: false` is shorthand for `page: {enabled: false}`."""
 
     enabled: bool = True
-    for_: Duration | None = Field(
+    for_: AlertFor | None = Field(
         default=None, alias="for", description="how long the burn must last (default: page 2m, ticket 15m)"
     )
     labels: ExtraLabels = {}
-    annotations: dict[str, str] = {}
+    annotations: AnnotationMap = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -263,13 +355,15 @@ class AlertSpec(Strict):
 class Alerting(Strict):
     """How an SLO alerts: the page and ticket burn-rate alerts, extra labels and annotations."""
 
-    name: str | None = Field(default=None, pattern=r"^[A-Z][A-Za-z0-9]*$")
+    name: AlertName | None = Field(default=None, json_schema_extra={"pattern": ALERT_NAME_RE.pattern})
     page: AlertSpec = AlertSpec()
     ticket: AlertSpec = AlertSpec()
     labels: ExtraLabels = {}
-    annotations: dict[str, str] = {}
+    annotations: AnnotationMap = {}
     min_events_per_hour: float = Field(
-        default=0.0, ge=0, description="low-traffic guard: no page unless this many events in the last hour"
+        default=10.0,
+        ge=0,
+        description="low-traffic guard: no page unless this many events in the last hour (0: no guard)",
     )
 
 
@@ -281,7 +375,7 @@ class SLO(Strict):
     description: str = ""
     sli: SLI
     alerting: Alerting = Alerting()
-    labels: ExtraLabels = {}
+    labels: SloLabels = {}
 
     @field_validator("objective")
     @classmethod
@@ -289,6 +383,9 @@ class SLO(Strict):
         if not 0 < value < 100:
             hint = f" (did you mean {value * 100:g}?)" if 0 < value < 1 else ""
             raise ValueError(f"objective {value:g} must be a percentage strictly between 0 and 100{hint}")
+        problem = objective_precision_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @property
@@ -304,9 +401,9 @@ class SLO(Strict):
 
 
 class BasicAuth(Strict):
-    username: str
+    username: Username
     password_env: EnvName | None = None
-    password_file: str | None = None
+    password_file: FilePath | None = None
 
     @model_validator(mode="after")
     def _one_ref(self) -> BasicAuth:
@@ -319,7 +416,7 @@ class BasicAuth(Strict):
 
 class BearerAuth(Strict):
     token_env: EnvName | None = None
-    token_file: str | None = None
+    token_file: FilePath | None = None
 
     @model_validator(mode="after")
     def _one_ref(self) -> BearerAuth:
@@ -338,6 +435,40 @@ class HttpAuth(Strict):
 
 
 DEFAULT_TIMEOUT = Duration.parse("5s")
+MAX_TIMEOUT = Duration.parse("30s")
+"""A source's timeout must stay below Prometheus' scrape_timeout for the exporter (which cannot exceed
+the scrape interval): a longer one only makes Prometheus give up first, on every scrape."""
+MAX_MIN_INTERVAL = Duration.parse("5m")
+"""Past Prometheus' 5m staleness a reused result would be older than any sample Prometheus keeps."""
+DEFAULT_MAX_SERIES = 50_000
+MAX_MAX_SERIES = 10_000_000
+
+
+def _at_most(bound: Duration, field: str, why: str) -> AfterValidator:
+    def check(value: Duration) -> Duration:
+        if value > bound:
+            raise PydanticCustomError(
+                "duration_bound",
+                "{field} {value} is too long: at most {bound} ({why})",
+                {"field": field, "value": str(value), "bound": str(bound), "why": why},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Timeout = Annotated[
+    Duration,
+    _at_most(
+        MAX_TIMEOUT,
+        "timeout",
+        "keep it below the scrape_timeout Prometheus uses for the exporter; docs/exporters.md",
+    ),
+]
+MinInterval = Annotated[
+    Duration, _at_most(MAX_MIN_INTERVAL, "min_interval", "a result is reused at most this long")
+]
+MaxSeries = Annotated[int, Field(strict=True, ge=1, le=MAX_MAX_SERIES)]
 
 
 class AlertOverride(Strict):
@@ -345,7 +476,7 @@ class AlertOverride(Strict):
 
     enabled: bool = True
     threshold: float | None = None
-    for_: Duration | None = Field(default=None, alias="for")
+    for_: AlertFor | None = Field(default=None, alias="for")
     severity: Severity | None = None
     labels: ExtraLabels = {}
 
@@ -365,13 +496,35 @@ class HasAlerts(Strict):
     @classmethod
     def _known_alerts(cls, value: dict[str, AlertOverride]) -> dict[str, AlertOverride]:
         known = COMPONENT_ALERTS[cls.alert_kind]
-        for key in value:
+        for key, override in value.items():
             if key not in known:
                 raise ValueError(
                     f"unknown {cls.alert_kind} alert {key!r}{did_you_mean(key, known)}; "
                     f"known: {', '.join(known)}"
                 )
+            problem = _threshold_problem(key, override.threshold, known[key].threshold, known[key].unit)
+            if problem:
+                raise ValueError(problem)
         return value
+
+
+def _threshold_problem(key: str, threshold: float | None, default: float | None, unit: str) -> str | None:
+    """Why an override's threshold cannot work for this alert, or None. Every threshold counts something
+    (blocks, seconds, nodes) or is a ratio: below 0 the alert always fires, above 1 a ratio never does."""
+    if threshold is None:
+        return None
+    if default is None and not unit:
+        return f"{key} has no threshold (it fires on a state); remove threshold"
+    if threshold < 0:
+        return (
+            f"{key} threshold {threshold:g} is negative, so the alert would always fire; its unit is {unit}"
+        )
+    if unit.startswith("ratio") and threshold > 1:
+        return (
+            f"{key} threshold {threshold:g} is above 1, but it is a {unit} (0 to 1), so the alert could never "
+            f"fire: write a ratio such as {default if default is not None else 0.5:g}"
+        )
+    return None
 
 
 class HttpSource(HasAlerts):
@@ -379,27 +532,39 @@ class HttpSource(HasAlerts):
 
     name: Name
     service: Name
-    timeout: Duration = DEFAULT_TIMEOUT
+    timeout: Timeout = DEFAULT_TIMEOUT
     auth: HttpAuth | None = None
-    tls_verify: bool | str = True
+    tls_verify: TlsVerify = True
 
 
-class HdfsSource(HttpSource):
+class ScrapedSource(HttpSource):
+    """HTTP sources the exporter collects when scraped (hdfs, yarn, spark)."""
+
+    min_interval: MinInterval = Field(
+        default=Duration.parse("1s"),
+        description="concurrent scrapes share one collection; a result younger than this is reused",
+    )
+    max_series: MaxSeries = Field(
+        default=DEFAULT_MAX_SERIES, description="series kept per collection; the rest are dropped and counted"
+    )
+
+
+class HdfsSource(ScrapedSource):
     alert_kind = "hdfs"
     namenodes: list[HttpUrl] = Field(min_length=1)
     datanodes: list[HttpUrl] = []
 
 
-class YarnSource(HttpSource):
+class YarnSource(ScrapedSource):
     alert_kind = "yarn"
     resourcemanagers: list[HttpUrl] = Field(min_length=1)
 
 
-class SparkSource(HttpSource):
+class SparkSource(ScrapedSource):
     alert_kind = "spark"
     url: HttpUrl
     max_applications: int = Field(default=50, ge=1)
-    lookback: Duration = Duration.parse("1d")
+    lookback: Lookback = Duration.parse("1d")
 
 
 GroupPattern = str  # a group name, or "re:<regex>"
@@ -409,20 +574,44 @@ class KafkaSource(HasAlerts):
     alert_kind = "kafka"
     name: Name
     service: Name
-    bootstrap: str = Field(pattern=r"^[^\s,]+:\d+(,[^\s,]+:\d+)*$")
+    bootstrap: str = Field(
+        pattern=r"^[^\s,]+:\d+(,[^\s,]+:\d+)*$", description="host:port, comma-separated or as a list"
+    )
     groups: list[GroupPattern] = ["re:.*"]
     exclude_groups: list[GroupPattern] = []
     topics: list[GroupPattern] = ["re:.*"]
     exclude_topics: list[GroupPattern] = []
-    poll_interval: Duration = Duration.parse("30s")
-    timeout: Duration = Duration.parse("10s")
+    poll_interval: PollInterval = Duration.parse("30s")
+    timeout: Timeout = Duration.parse("10s")
     granularity: Literal["partition", "topic"] = "partition"
     max_points: int = Field(default=60, ge=2, description="lookup-table points kept per partition")
     status_window: int = Field(
         default=10, ge=2, description="polls Burrow's status evaluation looks back over"
     )
-    sasl_username: str | None = None
+    sasl_username: Username | None = None
     sasl_password_env: EnvName | None = None
+
+    @field_validator("bootstrap", mode="before")
+    @classmethod
+    def _bootstrap(cls, value: Any) -> Any:
+        """Accept a list of host:port as well as the comma-separated string Kafka clients take."""
+        if isinstance(value, str):
+            hosts = value.split(",")
+        elif isinstance(value, list) and all(isinstance(h, str) for h in value):
+            hosts = value
+        else:
+            return value  # not text: pydantic's type error
+        if not hosts or hosts == [""]:
+            raise PydanticCustomError("bootstrap", "bootstrap is empty; give host:port, e.g. kafka1:9092")
+        for host in hosts:
+            if not re.fullmatch(r"[^\s,]+:\d+", host.strip()):
+                raise PydanticCustomError(
+                    "bootstrap",
+                    "{host} has no port; bootstrap takes host:port, comma-separated or as a list "
+                    "(bootstrap: [kafka1:9092, kafka2:9092])",
+                    {"host": repr(host.strip())},
+                )
+        return ",".join(h.strip() for h in hosts)
 
     @field_validator("groups", "exclude_groups", "topics", "exclude_topics")
     @classmethod
@@ -437,80 +626,239 @@ class KafkaSource(HasAlerts):
 
 
 class SqlQuery(Strict):
+    """A query and its database: `url` (no password in it), or `url_env`/`url_file` naming where the whole
+    URL is kept (an environment variable, or a file such as a mounted secret)."""
+
     url: DatabaseUrl | None = None
     url_env: EnvName | None = None
+    url_file: str | None = Field(default=None, min_length=1)
     query: str = Field(min_length=1)
 
     @model_validator(mode="after")
     def _one_url(self) -> SqlQuery:
         return require_one(
-            self, ("url", "url_env"), "sql needs exactly one of url (no password in it) or url_env"
+            self,
+            ("url", "url_env", "url_file"),
+            "sql needs exactly one of url (no password in it), url_env or url_file",
         )
 
 
+class FreshnessSql(SqlQuery):
+    """The freshness query gives one value: the newest row's time, as a timestamp with a time zone or as
+    Unix seconds. `count_query` gives one number: the rows of the last partition or day (row volume)."""
+
+    assume_utc: bool = Field(
+        default=False,
+        description="read a timestamp without a time zone as UTC; otherwise it is a parse error",
+    )
+    count_query: str | None = Field(
+        default=None,
+        min_length=1,
+        description="rows loaded in the last partition or day: a row-count gauge and a volume-drop alert",
+    )
+
+
 class AirflowRef(Strict):
+    """A DAG through Airflow's stable REST API: `api_version` 1 is Airflow 2 (`/api/v1`, basic auth), 2 is
+    Airflow 3 (`/api/v2`, a JWT from `POST /auth/token` for the basic auth's user, or a bearer token)."""
+
     url: HttpUrl
     dag_id: str = Field(min_length=1)
-    api_version: Literal[1, 2] = 1
+    api_version: Annotated[Literal[1, 2], NoBool] = 1
     auth: HttpAuth | None = None
+    tls_verify: TlsVerify = True
+    lookback: Duration = Field(
+        default=Duration.parse("1d"), description="failed runs are counted over runs ended this recently"
+    )
 
 
 class FileRef(Strict):
-    path: str = Field(min_length=1)
+    """The newest mtime of a file, of a directory's entries, or of a glob's matches (`**` recurses)."""
+
+    path: str = Field(min_length=1, description="a file (e.g. a _SUCCESS marker), a directory or a glob")
 
 
 class GreatExpectationsRef(Strict):
-    results_dir: str = Field(min_length=1, description="a directory of validation-result JSON files")
+    """Great Expectations 1.x results: read from `results_dir`, or pushed by `watchkeeper quality run`."""
+
+    results_dir: str | None = Field(
+        default=None,
+        min_length=1,
+        description="a directory of validation-result or checkpoint-result JSON files (searched recursively)",
+    )
+    pushed: bool = Field(
+        default=False, description="results come from `watchkeeper quality run` through a Pushgateway"
+    )
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> GreatExpectationsRef:
+        if (self.results_dir is not None) == self.pushed:
+            raise ValueError(
+                "great_expectations needs exactly one of results_dir (a directory of result JSON) or "
+                "pushed: true (results pushed by `watchkeeper quality run`)"
+            )
+        return self
+
+
+class PushRef(Strict):
+    """Freshness a batch job pushes at its end (`watchkeeper push freshness DATASET`) to a Pushgateway.
+
+    The exporter reads the pushed time back from `pushgateway` (so the source has `up` like any other);
+    Prometheus may also scrape the Pushgateway (with `honor_labels: true`): the alerts read either."""
+
+    pushgateway: HttpUrl
+    job: str = Field(default="watchkeeper_batch", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+FRESHNESS_PROBES = ("sql", "airflow", "file", "push")
 
 
 class FreshnessSource(HasAlerts):
     alert_kind = "freshness"
     dataset: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
     service: Name
-    max_age: Duration
-    sql: SqlQuery | None = None
+    max_age: MaxAge
+    sql: FreshnessSql | None = None
     airflow: AirflowRef | None = None
     file: FileRef | None = None
+    push: PushRef | None = None
     great_expectations: GreatExpectationsRef | None = None
-    timeout: Duration = DEFAULT_TIMEOUT
+    timeout: Timeout = DEFAULT_TIMEOUT
 
     @model_validator(mode="after")
     def _one_probe(self) -> FreshnessSource:
-        given = [k for k in ("sql", "airflow", "file") if getattr(self, k) is not None]
+        given = [k for k in FRESHNESS_PROBES if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                f"freshness needs exactly one of sql, airflow or file (found: {', '.join(given) or 'none'})"
+                "freshness needs exactly one of sql, airflow, file or push "
+                f"(found: {', '.join(given) or 'none'})"
             )
         return self
+
+    @property
+    def probe(self) -> str:
+        """Which of sql, airflow, file or push measures the dataset's freshness."""
+        return next(k for k in FRESHNESS_PROBES if getattr(self, k) is not None)
 
     @property
     def name(self) -> str:
         return self.dataset
 
 
+JsonStep = str | int
+"""One step of an `expect_json_path`: a key of an object, or an index into a list (negative: from the end)."""
+_JSON_STEP = re.compile(r"""(\.)?([A-Za-z_][A-Za-z0-9_-]*)|\[(-?[0-9]+)\]|\["([^"]*)"\]|\['([^']*)'\]""")
+JSON_PATH_HELP = (
+    "write the path from the response's root: keys as name or [\"any key\"], joined by '.', list items "
+    "as [0] ([-1] for the last), optionally starting with '$' (e.g. predictions[0], $.outputs[0].scores, "
+    "data[\"class.id\"]); '$' alone only checks that the response is JSON"
+)
+
+
+def json_path_steps(path: str) -> tuple[JsonStep, ...]:
+    """Parse an `expect_json_path` into keys and list indices; ValueError (naming the position) otherwise.
+
+    Grammar: `[$] step*`, where the first bare key may drop its dot (`predictions`, `.predictions` and
+    `$.predictions` are the same) and every later one needs it; `[N]` indexes a list, `["k"]` or `['k']`
+    names a key of any characters (no quotes inside).
+    """
+    if not path:
+        raise ValueError(f"expect_json_path is empty; {JSON_PATH_HELP}")
+    pos = 1 if path.startswith("$") else 0
+    steps: list[JsonStep] = []
+    while pos < len(path):
+        found = _JSON_STEP.match(path, pos)
+        if found is None or (found.group(2) and not found.group(1) and (steps or path.startswith("$"))):
+            raise ValueError(
+                f"expect_json_path {path!r} cannot be read at position {pos + 1} ({path[pos:]!r}); "
+                + JSON_PATH_HELP
+            )
+        _, key, index, double, single = found.groups()
+        steps.append(
+            int(index) if index is not None else next(k for k in (key, double, single) if k is not None)
+        )
+        pos = found.end()
+    return tuple(steps)
+
+
+def _body_secret(value: Any) -> str | None:
+    """What secret a request body holds (a credential key, a token-shaped string), or None."""
+    if isinstance(value, str):
+        shape = next((s for s in map(secret_shape, re.split(r"[\s\"',:;={}\[\]]+", value)) if s), None)
+        return shape
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and credential_name(key):
+                return f"the credential key {key!r}"
+            found = _body_secret(item)
+            if found:
+                return found
+    if isinstance(value, list):
+        return next((f for f in map(_body_secret, value) if f), None)
+    return None
+
+
 class InferenceRequest(Strict):
+    """The request each probe sends: `json` (a JSON body) or `body` (raw text), never both."""
+
     method: Literal["GET", "POST", "PUT"] = "POST"
     json_body: Any = Field(default=None, alias="json")
     body: str | None = None
-    headers: dict[str, str] = {}
+    headers: HeaderMap = {}
 
-    @field_validator("headers")
+    @field_validator("json_body", "body")
     @classmethod
-    def _no_auth_header(cls, value: dict[str, str]) -> dict[str, str]:
-        if any(key.lower() in {"authorization", "x-api-key", "api-key"} for key in value):
-            raise ValueError(
-                "credential headers are secrets; use the source's auth block with token_env instead"
+    def _no_secret_in_body(cls, value: Any) -> Any:
+        """A request body holding a credential key (`"api_key": ...`) or a token-shaped value is refused."""
+        found = _body_secret(value)
+        if found:
+            raise PydanticCustomError(
+                "inline_secret",
+                "the request body holds {found}; secrets never go in the catalog: use the source's auth "
+                "block with token_env instead",
+                {"found": found},
             )
         return value
 
+    @model_validator(mode="after")
+    def _one_body(self) -> InferenceRequest:
+        if self.json_body is not None and self.body is not None:
+            raise ValueError("request takes json (a JSON body) or body (raw text), not both; keep one")
+        return self
+
 
 class InferenceSource(HttpSource):
+    """A model endpoint probed in the background every `interval`, like a blackbox_exporter probe."""
+
     alert_kind = "inference"
     url: HttpUrl
     request: InferenceRequest = InferenceRequest()
-    interval: Duration = Duration.parse("15s")
-    expected_status: list[int] = [200]
-    latency_target: Duration | None = None
+    interval: ProbeInterval = Duration.parse("15s")
+    expected_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(default=[200], min_length=1)
+    expect_json_path: str | None = Field(
+        default=None, description="a JSON path the response must hold (not null), e.g. predictions[0]"
+    )
+    latency_target: LatencyTarget | None = None
+
+    @field_validator("expect_json_path")
+    @classmethod
+    def _json_path(cls, value: str | None) -> str | None:
+        if value is not None:
+            json_path_steps(value)
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> InferenceSource:
+        if self.timeout > self.interval:
+            raise ValueError(
+                f"timeout {self.timeout} is longer than interval {self.interval}: a probe must end before "
+                f"the next is due; shorten timeout or lengthen interval"
+            )
+        return self
+
+    def json_path(self) -> tuple[JsonStep, ...] | None:
+        """`expect_json_path` parsed (validated already), or None when the response shape is not checked."""
+        return None if self.expect_json_path is None else json_path_steps(self.expect_json_path)
 
 
 class Sources(Strict):
@@ -542,7 +890,7 @@ class WebhookTrigger(Strict):
 class Retrain(Strict):
     airflow: AirflowRef | None = None
     webhook: WebhookTrigger | None = None
-    cooldown: Duration = Duration.parse("24h")
+    cooldown: Cooldown = Duration.parse("24h")
 
     @model_validator(mode="after")
     def _one(self) -> Retrain:
@@ -557,7 +905,7 @@ class DriftMonitor(HasAlerts):
     current: DataRef
     columns: list[str] = []
     drift_share: float = Field(default=0.5, gt=0, le=1)
-    schedule: Duration = Duration.parse("1h")
+    schedule: Schedule = Duration.parse("1h")
     retrain: Retrain | None = None
 
 

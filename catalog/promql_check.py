@@ -8,9 +8,11 @@ queries pass. tests/test_catalog_errors.py compares the verdicts with the real p
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from catalog.errors import did_you_mean
 
@@ -48,6 +50,7 @@ FUNCTIONS = (
 )
 # fmt: on
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_NUMBER = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 _GROUPING = re.compile(r"\)\s*(by|without)\s*\(([^()]*)\)")
 _IDENT_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
@@ -73,6 +76,149 @@ def promql_error(query: str) -> str | None:
         reason = str(exc)
         return f"{reason}{_fix(query, reason)}"
     return None
+
+
+def sli_query_error(query: str) -> str | None:
+    """None if `query` can be an SLI query: valid PromQL, no `# comment` (it would swallow what follows when
+    the query is inlined into a longer expression), and an instant vector (scalars and ranges cannot be
+    combined with `or` and divided as the SLI rules do). Otherwise what is wrong and how to fix it."""
+    try:
+        tree = _parser()(query)
+    except ValueError as exc:
+        reason = str(exc)
+        return f"{reason}{_fix(query, reason)}"
+    masked = _STRING.sub('""', query)
+    huge = next((m.group() for m in _NUMBER.finditer(masked) if math.isinf(float(m.group()))), None)
+    if huge is not None:
+        return f"the number {huge} is too large for a float64, which promtool refuses; write a smaller one"
+    if "#" in masked:
+        return (
+            "it holds a # comment, which runs to the end of the line and would swallow the rest of the "
+            "expression Watchkeeper builds around the query; remove it (describe the SLO in description)"
+        )
+    newer = _experimental(tree)
+    if newer is not None and newer.startswith(REGEX):
+        return newer.removeprefix(REGEX)
+    if newer == TOO_LONG:
+        return "a range or offset is longer than Prometheus' limit of 292y; shorten it"
+    if newer == OR_MATCHERS:
+        return (
+            "it uses `or` between label matchers, which Prometheus 2 (and its promtool) cannot parse; "
+            "write two selectors joined by the or operator instead"
+        )
+    if newer is not None:
+        return (
+            f"it uses {newer}, which is experimental in Prometheus 3 (it needs "
+            "--enable-feature=promql-experimental-functions) and unknown to Prometheus 2, so promtool "
+            "refuses it; write the query without it"
+        )
+    kind = _value_type(tree)
+    if kind != "instant vector":
+        return (
+            f"it returns {kind}, but an SLI query must return an instant vector, as sum(rate(x[{{{{window}}}}])) "
+            "does; wrap a scalar in vector(...) or drop the outer range"
+        )
+    return None
+
+
+_EXPERIMENTAL_AGGREGATIONS = frozenset({"limitk", "limit_ratio"})
+OR_MATCHERS = "or-matchers"
+TOO_LONG = "too-long"
+_MAX_SECONDS = (2**63 - 1) // 10**9
+"""Prometheus holds durations as int64 nanoseconds (about 292 years): promtool refuses longer ones."""
+
+
+def _too_long(duration: Any) -> bool:
+    return duration is not None and abs(duration.total_seconds()) > _MAX_SECONDS
+
+
+REGEX = "regex:"
+_REPEAT = re.compile(r"(?<!\\)\{(\d+)(?:,(\d*))?\}")
+_FLAGS = re.compile(r"\(\?([a-zA-Z]+)[:)]")
+
+
+def go_regex_problem(regex: str) -> str | None:
+    """Why Go's regexp (RE2, as in promtool 2.x) refuses a regex that promql_parser's Rust regex accepts,
+    or None. Each difference was checked with the real promtool (tests/test_validate_promises_generate.py)."""
+    if "(?<" in regex and "(?<=" not in regex and "(?<!" not in regex:
+        return f"the regex {regex!r} uses (?<name>...), which Prometheus 2's Go regexp lacks; write (?P<name>...)"
+    for flags in _FLAGS.findall(regex):
+        extra = set(flags) - set("imsU")
+        if extra:
+            return f"the regex {regex!r} uses the flag {''.join(sorted(extra))}, which Go's regexp lacks (it has i, m, s and U)"
+    for low, high in _REPEAT.findall(regex):
+        if int(low) > 1000 or (high and int(high) > 1000):
+            return f"the regex {regex!r} repeats more than 1000 times, which Go's regexp refuses; use + or *"
+    if re.search(r"\[[^\]]*--", regex):
+        return f"the regex {regex!r} has '--' in a character class, which Go's regexp refuses; write it as \\-\\-"
+    return None
+
+
+def _experimental(node: Any) -> str | None:
+    """The first Prometheus 3 experimental feature in a parsed query (a function, `limitk`, or `or` between
+    label matchers), or None. promql_parser accepts them; promtool does not without a feature flag."""
+    kind = type(node).__name__
+    children: list[Any] = []
+    if kind == "Call":
+        if node.func.experimental:
+            return f"{node.func.name}()"
+        children = list(node.args)
+    elif kind == "AggregateExpr":
+        if str(node.op) in _EXPERIMENTAL_AGGREGATIONS:
+            return f"{node.op}()"
+        children = [node.expr, node.param]
+    elif kind == "VectorSelector":
+        if node.matchers.or_matchers:
+            return OR_MATCHERS
+        if _too_long(node.offset):
+            return TOO_LONG
+        return next(
+            (
+                f"{REGEX}{problem}"
+                for matcher in node.matchers.matchers
+                if str(matcher.op).endswith("Re") and (problem := go_regex_problem(matcher.value))
+            ),
+            None,
+        )
+    elif kind == "MatrixSelector":
+        children = [node.vector_selector]
+        if _too_long(node.range):
+            return TOO_LONG
+    elif kind in {"ParenExpr", "UnaryExpr", "SubqueryExpr"}:
+        children = [node.expr]
+        if kind == "SubqueryExpr" and any(map(_too_long, (node.range, node.step, node.offset))):
+            return TOO_LONG
+    elif kind == "BinaryExpr":
+        children = [node.lhs, node.rhs]
+    return next((found for child in children if child is not None and (found := _experimental(child))), None)
+
+
+_RETURN_TYPES = {
+    "Scalar": "a scalar",
+    "String": "a string",
+    "Matrix": "a range vector",
+    "Vector": "instant vector",
+}
+
+
+def _value_type(node: Any) -> str:
+    """What a parsed PromQL expression returns: "instant vector", "a scalar", "a range vector" or "a string"."""
+    kind = type(node).__name__
+    if kind in {"MatrixSelector", "SubqueryExpr"}:
+        return "a range vector"
+    if kind == "NumberLiteral":
+        return "a scalar"
+    if kind == "StringLiteral":
+        return "a string"
+    if kind in {"ParenExpr", "UnaryExpr"}:
+        return _value_type(node.expr)
+    if kind == "BinaryExpr":
+        sides = {_value_type(node.lhs), _value_type(node.rhs)}
+        return "a scalar" if sides == {"a scalar"} else "instant vector"
+    if kind == "Call":
+        returned = str(node.func.return_type).rsplit(".", 1)[-1]
+        return _RETURN_TYPES.get(returned, "instant vector")
+    return "instant vector"
 
 
 def _fix(query: str, reason: str) -> str:

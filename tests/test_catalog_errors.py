@@ -202,7 +202,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     ),
     (
         "two-sli-kinds",
-        {"slos.yaml": slos(GOOD_SLO + "      raw: {error_ratio: 'x[{{window}}]'}\n")},
+        {"slos.yaml": slos(GOOD_SLO + "      raw: {error_ratio: 'sum(rate(x[{{window}}]))'}\n")},
         [
             'slos[0] "hdfs-writes".sli',
             "exactly one of events, latency, freshness, kafka_lag, raw",

@@ -44,7 +44,7 @@ def test_version_works_everywhere(command: list[str]) -> None:
 def test_validate_the_example_catalog() -> None:
     result = run_cli("validate", str(EXAMPLE_CATALOG))
     assert result.code == 0, result.output
-    assert "4 teams, 10 services, 11 SLOs, 11 sources, 2 drift monitors" in result.stdout
+    assert "4 teams, 10 services, 11 SLOs, 13 sources, 2 drift monitors" in result.stdout
     assert "warning" not in result.stderr
 
 

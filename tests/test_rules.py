@@ -137,11 +137,14 @@ def test_label_values_with_quotes_and_backslashes_are_escaped(tmp_path: Path) ->
     assert _promtool_check(sorted(out.glob("*.yml"))).returncode == 0
 
 
-def test_invalid_promql_is_rejected_before_any_file_is_written(tmp_path: Path) -> None:
+def test_invalid_promql_is_rejected_before_any_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     require_binary("promtool")
-    # `limitk` is Prometheus 3 PromQL: the catalog's parser accepts it, the installed promtool (2.x) does
-    # not, so only the promtool check stands between it and the rule files. (A syntax error such as a
-    # dangling `+` is refused earlier, by `validate`.)
+    # `limitk` is experimental Prometheus 3 PromQL, which the installed promtool (2.x) refuses. `validate`
+    # refuses it too now; to prove the promtool check is the backstop for any difference between the
+    # catalog's parser and promtool not yet known, the catalog's own check is switched off here.
+    monkeypatch.setattr("catalog.promql_check.sli_query_error", lambda query: None)
     (tmp_path / "c.yaml").write_text(MINIMAL.replace("ERRORS", "sum(limitk(1, rate(e[{{window}}])))"))
     out = tmp_path / "rules"
     result = run_cli("generate", "rules", str(tmp_path / "c.yaml"), "--out", str(out))
