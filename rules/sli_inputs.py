@@ -184,8 +184,13 @@ def _rates(expr: pp.Expr) -> Query:
 
 
 def _selector_of(text: str) -> Selector:
-    vs = pp.parse(text)
+    try:
+        vs = pp.parse(text)
+    except ValueError:  # the parser prints quotes and backslashes in values unescaped
+        raise UnsupportedSLIError("label values with quotes or backslashes are not synthesised") from None
     assert isinstance(vs, pp.VectorSelector)
+    if any('"' in m.value or "\\" in m.value or "`" in m.value for m in vs.matchers.matchers):
+        raise UnsupportedSLIError("label values with quotes or backslashes are not synthesised")
     if vs.matchers.or_matchers:
         raise UnsupportedSLIError("`or` inside a selector is not synthesised")
     ops = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
