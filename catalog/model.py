@@ -519,6 +519,11 @@ def _threshold_problem(key: str, threshold: float | None, default: float | None,
         return (
             f"{key} threshold {threshold:g} is negative, so the alert would always fire; its unit is {unit}"
         )
+    if threshold == 0 and re.search(r"seconds(?! ahead)|intervals|schedules", unit):
+        return (
+            f"{key} threshold 0 would fire on any age or delay at all (in {unit.partition(' (')[0]}), that "
+            f"is practically always; write a positive threshold such as {default if default else 1:g}"
+        )
     if unit.startswith("ratio") and threshold > 1:
         return (
             f"{key} threshold {threshold:g} is above 1, but it is a {unit} (0 to 1), so the alert could never "

@@ -443,6 +443,16 @@ CASES: list[tuple[str, str, str, list[str]]] = [
         ['sources.kafka[0] "prod".alerts', "lag_seconds threshold -1 is negative", "always fire"],
     ),
     (
+        "zero-staleness-threshold",
+        "alerts: {lag_seconds: {threshold: 60,",
+        "alerts: {stale_collection: {threshold: 0,",
+        [
+            'sources.kafka[0] "prod".alerts',
+            "stale_collection threshold 0 would fire on any age or delay",
+            "poll intervals",
+        ],
+    ),
+    (
         "threshold-on-a-state-alert",
         "alerts: {lag_seconds: {threshold: 60,",
         "alerts: {partition_status: {threshold: 60,",
