@@ -49,7 +49,7 @@ from catalog.model import InferenceSource
 from exporters.inference import InferenceCollector
 from exporters.probe_loop import ProbeLoop
 from tests.model_server import ModelServer, model_server
-from tests.prometheus_stack import free_port
+from tests.prometheus_stack import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BLACKBOX = "prometheus-blackbox-exporter"
@@ -83,12 +83,7 @@ def process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def wait_http(url: str, what: str, timeout: float = 30) -> None:

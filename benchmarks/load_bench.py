@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.prometheus_stack import free_port  # noqa: E402
+from tests.prometheus_stack import free_port, stop  # noqa: E402
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 HEAD = "teams: [{name: platform, owners: [p@example.com]}]\nservices: [{name: hdfs-prod, team: platform}]\n"
@@ -142,12 +142,7 @@ def exporter(code: Path, sources: list[str], tmp: Path) -> Iterator[Exporter]:
             time.sleep(0.1)
         yield Exporter(proc, port)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, grace=30)
 
 
 def source(name: str, url: str, timeout: str) -> str:

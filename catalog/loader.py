@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import types
 import typing
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from catalog.errors import CatalogError, Problem, did_you_mean
 from catalog.fields import NAME_RE
 from catalog.files import display_path, find_files
+from catalog.gc_pause import gc_paused
 from catalog.hints import TYPE_FIXES, surrogate_problems, type_fix
 from catalog.model import (
     SLO,
@@ -115,19 +114,6 @@ def catalog_files(root: Path) -> list[Path]:
     return find_files(root)[0]
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: reading builds millions of objects and no cycles, and each
-    collection would scan them all again (30% of the time for 200,000 services; docs/performance.md)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_catalog(root: str | Path) -> LoadResult:
     """Load and validate a catalog; raise CatalogError listing every problem found."""
     root = Path(root)
@@ -139,7 +125,7 @@ def load_catalog(root: str | Path) -> LoadResult:
     if not files and not any(p.level == "error" for p in problems):
         raise CatalogError([*problems, Problem(str(root), "", "directory holds no .yaml or .yml files")])
     collected = _Collected()
-    with _gc_paused():
+    with gc_paused():
         for path in files:
             doc, read_problems = read_yaml(path, _display(path))
             problems.extend(read_problems)

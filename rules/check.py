@@ -14,7 +14,7 @@ import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from rules.generate import gc_paused
+from catalog.gc_pause import gc_paused
 from rules.groups import RuleGroup
 from rules.render import rule_file
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from catalog.durations import Duration
+from catalog.gc_pause import gc_paused
 from catalog.links import service_dashboard_uid
 from catalog.model import SLO, Catalog
 from exporters.names import EXPORTER_JOB
@@ -101,20 +99,6 @@ def _raw_sli_untestable(slo: SLO) -> str | None:
     from rules.sli_inputs import raw_sli_untestable
 
     return raw_sli_untestable(slo)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: generation builds tens of thousands of long-lived objects
-    and no cycles, so each collection would only walk them again (a fifth of generation's time on a
-    1,000-SLO catalog, benchmarks/rules_bench.py). Reference counting still frees everything."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def generate_rules(

@@ -25,7 +25,7 @@ from exporters.metric_set import MetricSet
 from exporters.runtime import Runtime, Scrape, Source
 from tests.conftest import IN_CI, require_binary
 from tests.exporter_process import EXE, ROOT, Exporter
-from tests.prometheus_stack import free_port, get_json, wait_for
+from tests.prometheus_stack import free_port, get_json, stop, wait_for
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -196,12 +196,7 @@ def pushgateway(workdir: Path) -> Iterator[str]:
         wait_for(lambda: get_json(f"{url}/api/v1/status"), 15, "the Pushgateway to start")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 @contextmanager

@@ -206,7 +206,7 @@ def model_server(
     more_ports: list[int] = (),  # type: ignore[assignment]
 ) -> Iterator[ModelServer]:
     """Start the model server on a free loopback port (HTTPS with `tls` = (certfile, keyfile)); stop it after."""
-    from tests.prometheus_stack import free_port
+    from tests.prometheus_stack import free_port, stop
 
     port = port or free_port()
     command = [sys.executable, "-m", "tests.model_server", "--port", str(port)]
@@ -238,12 +238,7 @@ def model_server(
                 time.sleep(0.05)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         if log:
             out.close()  # type: ignore[union-attr]
 

@@ -45,6 +45,16 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: 
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
 
 
+def stop(proc: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after `grace` seconds; reap it either way."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def _process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
@@ -52,12 +62,7 @@ def _process(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ import yaml
 from exporters import names as m
 from tests.conftest import require_binary, run_cli
 from tests.model_server import model_server
-from tests.prometheus_stack import free_port, get_json, prometheus, wait_for
+from tests.prometheus_stack import free_port, get_json, prometheus, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,12 +56,7 @@ def exporter_process(catalog: Path, log: Path) -> Iterator[str]:
         wait_for(lambda: get_text(f"http://127.0.0.1:{port}/healthz"), 30, "the exporter to start")
         yield f"127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def get_text(url: str) -> str:
