@@ -24,7 +24,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -55,10 +55,10 @@ def table(report: ReportOut) -> Table:
         "burn 1h",
         "burn 6h",
     ):
-        out.add_column(column, justify="left" if column in {"level", "name"} else "right")
-    out.add_column("exhausted in (h)", justify="right")
-    out.add_column("status")
-    out.add_column("breaches", justify="right")
+        out.add_column(column, justify="left" if column in {"level", "name"} else "right", overflow="fold")
+    out.add_column("exhausted in (h)", justify="right", overflow="fold")
+    out.add_column("status", overflow="fold")
+    out.add_column("breaches", justify="right", overflow="fold")
     for r in report.rows:
         colour = colours.get(r.status.value, "")
         out.add_row(
@@ -102,12 +102,16 @@ def report(
         raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {output!r}", 2)
     when = _parse_at(at)
     from api.cli import _load
-    from api.report_models import UnknownNameError, report_out, to_csv
+    from api.report_models import UnknownNameError, check_name, report_out, to_csv
     from sla.queries import QueryError, connect
     from sla.report_run import make_report
 
     loaded = _load(catalog).catalog
     level, name = chosen[0] if chosen else ("platform", None)
+    try:
+        check_name(loaded, level, name)  # type: ignore[arg-type]
+    except UnknownNameError as exc:
+        raise _fail(str(exc)) from None
     try:
         built = make_report(loaded, connect(prometheus, 10), window, when)
         out = report_out(built, loaded, level, name, when)  # type: ignore[arg-type]
@@ -120,9 +124,21 @@ def report(
     elif output == "csv":
         typer.echo(to_csv(out), nl=False)
     else:
-        from rich.console import Console
+        print_table(out)
 
-        Console().print(table(out))
+
+def print_table(out: ReportOut) -> None:
+    """The table, never cut: in a terminal, wide cells fold onto more lines; in a pipe or a file the
+    console is as wide as the table needs (rich would otherwise assume 80 columns and cut it)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console(emoji=False)
+    rendered = table(out)
+    if not console.is_terminal:
+        needed = Measurement.get(console, console.options.update(max_width=100_000), rendered).maximum
+        console = Console(width=max(needed, 80), soft_wrap=False, emoji=False)
+    console.print(rendered)
 
 
 def _parse_at(at: str | None) -> datetime:

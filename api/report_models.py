@@ -6,21 +6,61 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
-from typing import Literal, get_args
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 
+from catalog.durations import CALENDAR_WINDOWS, ROLLING_WINDOWS
 from catalog.errors import did_you_mean
 from catalog.model import Catalog
+from sla.corrections import Correction
 from sla.report import Level, Report, Row
 from sla.report_math import Status
-from sla.report_windows import WINDOWS
+from sla.report_windows import PERIODS, ROLLING, WINDOWS
+from sla.snapshots import Snapshot
 
-WindowName = Literal["7d", "28d", "30d", "month", "previous-month", "quarter"]
+WindowName = Literal[
+    "7d",
+    "28d",
+    "30d",
+    "90d",
+    "week",
+    "month",
+    "quarter",
+    "previous-week",
+    "previous-month",
+    "previous-quarter",
+]
 if get_args(WindowName) != WINDOWS:  # pragma: no cover - a contract with sla/report_windows.py
     raise ImportError(f"WindowName {get_args(WindowName)} differs from sla.report_windows.WINDOWS {WINDOWS}")
+if PERIODS != CALENDAR_WINDOWS or not set(ROLLING_WINDOWS) <= set(ROLLING):  # pragma: no cover
+    raise ImportError("sla.report_windows' periods differ from catalog.durations' closed window list")
 DEFAULT_WINDOW: WindowName = "30d"
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_time(value: object) -> object:
+    """Only ISO 8601 text (or a datetime): pydantic would also read a number as Unix seconds."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_TIME.match(value)):
+        return value
+    raise ValueError("write an ISO 8601 time with a zone, such as 2026-11-22T12:00:00Z")
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("times must lie between 1970-01-01 and 2200-01-01")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_time), AfterValidator(_in_range)]
+"""A time with a zone, as ISO 8601 text, between 1970 and 2200 (no Unix seconds, no overflow)."""
+MONTH_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
 
 
 class UnknownNameError(LookupError):
@@ -43,6 +83,18 @@ class ReportBreach(BaseModel):
     starts_at: datetime
     ends_at: datetime | None = Field(description="None while the alert is still firing.")
     duration_seconds: float | None
+
+
+class CorrectionOut(BaseModel):
+    """A correction (planned maintenance): [start, end) left out of the budgets of its scope's SLOs."""
+
+    id: int | None = Field(description="The stored correction's id (None: declared in the catalog).")
+    scope: Literal["slo", "service", "team"]
+    name: str
+    start: datetime
+    end: datetime
+    reason: str
+    source: Literal["catalog", "api"]
 
 
 class ReportRow(BaseModel):
@@ -68,6 +120,8 @@ class ReportRow(BaseModel):
     members: list[str] = Field(description="The SLOs of a rollup (empty for an SLO).")
     breach_count: int
     breaches: list[ReportBreach]
+    excluded_minutes: float = Field(description="Minutes of the period excluded by corrections.")
+    corrections: list[CorrectionOut] = Field(description="The corrections applied to this row's SLOs.")
 
 
 class ReportOut(BaseModel):
@@ -102,6 +156,7 @@ CSV_COLUMNS = (
     "covered_minutes",
     "status",
     "breach_count",
+    "excluded_minutes",
 )
 """The CSV's columns, in this order (a contract: append, never reorder). Empty cell: None."""
 
@@ -111,6 +166,21 @@ def _unknown(kind: str, name: str, known: list[str], owned: set[str]) -> Unknown
         return UnknownNameError(f"{kind} {name!r} has no SLO to report on")
     listed = ", ".join(sorted(owned)[:20]) or "none"
     return UnknownNameError(f"unknown {kind} {name!r}{did_you_mean(name, owned)} (known: {listed})")
+
+
+def check_name(catalog: Catalog, level: Level, name: str | None) -> None:
+    """UnknownNameError (with the closest name) for a team, service or SLO the catalog does not have:
+    checked before any query, so a typo is reported even when Prometheus is down."""
+    if level == "platform":
+        return
+    known = {
+        "slo": [s.name for s in catalog.slos],
+        "service": [s.name for s in catalog.services],
+        "team": [t.name for t in catalog.teams],
+    }[level]
+    if (name or "") not in known:
+        kind = "SLO" if level == "slo" else level
+        raise UnknownNameError(f"unknown {kind} {name!r}{did_you_mean(name or '', known)}")
 
 
 def select(report: Report, catalog: Catalog, level: Level, name: str | None) -> tuple[str, list[Row]]:
@@ -170,6 +240,14 @@ def _row(row: Row) -> ReportRow:
             )
             for b in row.breaches
         ],
+        excluded_minutes=f.excluded_minutes,
+        corrections=[correction_out(c) for c in row.corrections],
+    )
+
+
+def correction_out(c: Correction) -> CorrectionOut:
+    return CorrectionOut(
+        id=c.id, scope=c.scope, name=c.name, start=c.start, end=c.end, reason=c.reason, source=c.source
     )
 
 
@@ -212,3 +290,50 @@ def to_csv(report: ReportOut) -> str:
         values = {**row.model_dump(), **extra, "status": row.status.value}
         writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
     return out.getvalue()
+
+
+class SnapshotOut(BaseModel):
+    """One SLO's stored month (immutable once written): its final figures."""
+
+    team: str
+    service: str
+    slo: str
+    month: str = Field(description="YYYY-MM (UTC).")
+    objective: float
+    attainment: float | None
+    budget_total_minutes: float
+    budget_consumed_minutes: float
+    budget_remaining_minutes: float
+    budget_remaining_ratio: float
+    covered_minutes: float
+    excluded_minutes: float
+    status: Status
+    corrections: int
+    breaches: int
+    computed_at: datetime
+
+
+class SnapshotList(BaseModel):
+    items: list[SnapshotOut]
+
+
+def snapshot_out(s: Snapshot, computed_at: datetime) -> SnapshotOut:
+    f = s.figures
+    return SnapshotOut(
+        team=s.team,
+        service=s.service,
+        slo=s.slo,
+        month=s.month,
+        objective=f.objective,
+        attainment=f.attainment,
+        budget_total_minutes=f.budget_total_minutes,
+        budget_consumed_minutes=f.budget_consumed_minutes,
+        budget_remaining_minutes=f.budget_remaining_minutes,
+        budget_remaining_ratio=f.budget_remaining_ratio,
+        covered_minutes=f.covered_minutes,
+        excluded_minutes=f.excluded_minutes,
+        status=f.status,
+        corrections=s.corrections,
+        breaches=s.breaches,
+        computed_at=computed_at,
+    )

@@ -33,16 +33,24 @@ class Client(Protocol):
     def custom_query(self, query: str, params: dict[str, Any] | None = None) -> Any: ...
 
 
-def window_queries(window: ReportWindow) -> dict[str, str]:
-    """errors, total (events summed over the window) and covered steps, each one vector for all SLOs."""
-    end = f"@ {window.end.timestamp():.3f}"
-    rng = f"{window.seconds}s"
+def range_queries(start: datetime, end: datetime, open_start: bool = False) -> dict[str, str]:
+    """errors, total (events summed over [start, end]) and covered 5m steps, each one vector for all SLOs.
+    `open_start`: (start, end] instead (a correction's interval, so a sample or step on its start is
+    counted once, in the window, and nothing twice)."""
+    at = f"@ {end.timestamp():.3f}"
+    millis = max(round((end - start).total_seconds() * 1000) - (1 if open_start else 0), 1)
+    rng = f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
     step = f"{COVERAGE_STEP_SECONDS}s"
     return {
-        "errors": f"sum {_BY} (sum_over_time({names.SLI_ERRORS_RATE5M}[{rng}] {end}))",
-        "total": f"sum {_BY} (sum_over_time({names.SLI_TOTAL_RATE5M}[{rng}] {end}))",
-        "covered": f"max {_BY} (count_over_time({names.SLI_TOTAL_RATE5M}[{rng}:{step}] {end}))",
+        "errors": f"sum {_BY} (sum_over_time({names.SLI_ERRORS_RATE5M}[{rng}] {at}))",
+        "total": f"sum {_BY} (sum_over_time({names.SLI_TOTAL_RATE5M}[{rng}] {at}))",
+        "covered": f"max {_BY} (count_over_time({names.SLI_TOTAL_RATE5M}[{rng}:{step}] {at}))",
     }
+
+
+def window_queries(window: ReportWindow) -> dict[str, str]:
+    """The range queries over the whole report window."""
+    return range_queries(window.start, window.end)
 
 
 def burn_queries() -> dict[str, str]:
@@ -75,24 +83,66 @@ class WindowData:
     ratio_6h: Mapping[SloKey, float]
 
 
+@dataclass(frozen=True)
+class RangeData:
+    """Per-SLO sums over one interval (a correction's part of the window)."""
+
+    errors: Mapping[SloKey, float]
+    total: Mapping[SloKey, float]
+    covered_steps: Mapping[SloKey, float]
+
+
+def _why(exc: Exception) -> str:
+    """A short, clear reason (no retry chatter, no tracebacks)."""
+    text = str(exc)
+    if "HTTP Status Code" in text:
+        return f"Prometheus answered {text.replace('HTTP Status Code ', 'HTTP ')[:300]}"
+    if isinstance(exc, TimeoutError) or "timed out" in text.lower():
+        return "Prometheus did not answer in time"
+    if "Connection refused" in text or "NewConnectionError" in text or "Failed to resolve" in text:
+        return "Prometheus is unreachable (connection refused or unknown host)"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
 def run(client: Client, query: str, at: datetime) -> dict[SloKey, float]:
     """One instant vector query at `at`, as {(service, slo): value}."""
     try:
         answer = client.custom_query(query, params={"time": f"{at.timestamp():.3f}"})
     except Exception as exc:  # prometheus_api_client raises requests' and its own errors
-        raise QueryError(f"Prometheus query failed: {type(exc).__name__}: {exc}") from None
+        url = getattr(client, "url", "")
+        raise QueryError(f"Prometheus query failed{f' at {url}' if url else ''}: {_why(exc)}") from None
     return _vector(answer)
+
+
+def run_all(client: Client, queries: Mapping[str, str], at: datetime) -> dict[str, dict[SloKey, float]]:
+    """The queries at once (Prometheus evaluates them in parallel; a report waits for the slowest, not
+    the sum); the first failure is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(queries) or 1, thread_name_prefix="promql") as pool:
+        futures = {key: pool.submit(run, client, q, at) for key, q in queries.items()}
+        return {key: future.result() for key, future in futures.items()}
 
 
 def fetch(client: Client, window: ReportWindow, at: datetime) -> WindowData:
     """Five vector queries, whatever the number of SLOs."""
-    got = {key: run(client, q, at) for key, q in {**window_queries(window), **burn_queries()}.items()}
+    got = run_all(client, {**window_queries(window), **burn_queries()}, at)
     return WindowData(got["errors"], got["total"], got["covered"], got["ratio_1h"], got["ratio_6h"])
 
 
-def connect(url: str, timeout_seconds: float = 10) -> Client:
-    """A prometheus-api-client connection with a timeout on every request."""
-    from prometheus_api_client import PrometheusConnect
+def fetch_range(client: Client, start: datetime, end: datetime, at: datetime) -> RangeData:
+    """Three vector queries over [start, end] (a correction's interval), for all SLOs."""
+    got = run_all(client, range_queries(start, end, open_start=True), at)
+    return RangeData(got["errors"], got["total"], got["covered"])
 
-    client: Client = PrometheusConnect(url=url, disable_ssl=True, timeout=timeout_seconds)
+
+def connect(url: str, timeout_seconds: float = 10) -> Client:
+    """A prometheus-api-client connection with a timeout on every request and no retries: the
+    library's default retries a refused connection or a 503 with back-off (about 6 s); a report
+    fails fast instead, with the reason."""
+    from prometheus_api_client import PrometheusConnect
+    from urllib3.util.retry import Retry
+
+    no_retry = Retry(total=0, connect=0, read=0, status=0, status_forcelist=(), raise_on_status=False)
+    client: Client = PrometheusConnect(url=url, disable_ssl=True, timeout=timeout_seconds, retry=no_retry)
     return client

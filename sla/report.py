@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Literal
 
 from catalog.model import Catalog
-from sla.queries import SloKey, WindowData
+from sla.corrections import Applied, Correction, Interval, minutes
+from sla.queries import RangeData, SloKey, WindowData
 from sla.report_math import Figures, Measured, rollup, slo_figures
 from sla.report_windows import COVERAGE_STEP_SECONDS, ReportWindow
 
@@ -47,6 +48,7 @@ class Row:
     figures: Figures
     members: tuple[str, ...]
     breaches: tuple[BreachSpan, ...]
+    corrections: tuple[Correction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,15 +63,33 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def measured(key: SloKey, budget: float, data: WindowData) -> Measured:
-    """An SLO's measurements: no data unless it had events in the window."""
-    total = _finite(data.total.get(key))
-    errors = _finite(data.errors.get(key)) or 0.0
-    ratio = errors / total if total else None
+def _less(value: float | None, parts: Sequence[float | None]) -> float | None:
+    if value is None:
+        return None
+    return max(value - sum(p for p in parts if p is not None), 0.0)
+
+
+def measured(
+    key: SloKey,
+    budget: float,
+    data: WindowData,
+    excluded: Sequence[Interval] = (),
+    parts: Mapping[Interval, RangeData] | None = None,
+) -> Measured:
+    """An SLO's measurements, without the `excluded` intervals (their sums are in `parts`): no data
+    unless events are left in the window (more than rounding leaves after subtracting corrections)."""
+    got = [parts[i] for i in excluded] if parts else []
+    measured_total = _finite(data.total.get(key))
+    total = _less(measured_total, [_finite(p.total.get(key)) for p in got])
+    if total is not None and measured_total and total <= 1e-9 * measured_total:
+        total = 0.0
+    errors = _less(_finite(data.errors.get(key)) or 0.0, [_finite(p.errors.get(key)) for p in got]) or 0.0
+    steps = _less(data.covered_steps.get(key, 0.0), [p.covered_steps.get(key) for p in got]) or 0.0
+    ratio = min(errors / total, 1.0) if total else None
     r1, r6 = _finite(data.ratio_1h.get(key)), _finite(data.ratio_6h.get(key))
     return Measured(
         error_ratio=ratio,
-        covered_minutes=data.covered_steps.get(key, 0.0) * COVERAGE_STEP_SECONDS / 60,
+        covered_minutes=steps * COVERAGE_STEP_SECONDS / 60,
         burn_rate_1h=None if r1 is None else r1 / budget,
         burn_rate_6h=None if r6 is None else r6 / budget,
     )
@@ -84,11 +104,25 @@ def _group(level: Level, name: str, team: str | None, members: Sequence[Row], se
         figures=rollup([m.figures for m in members]),
         members=tuple(m.name for m in members),
         breaches=tuple(sorted({b for m in members for b in m.breaches}, key=lambda b: b.start)),
+        corrections=tuple(
+            sorted({c for m in members for c in m.corrections}, key=lambda c: (c.start, c.end))
+        ),
     )
 
 
-def build(catalog: Catalog, window: ReportWindow, data: WindowData, breaches: Sequence[BreachSpan]) -> Report:
-    """SLO rows in catalog order, then service, team and platform rollups."""
+def build(
+    catalog: Catalog,
+    window: ReportWindow,
+    data: WindowData,
+    breaches: Sequence[BreachSpan],
+    applied: Mapping[SloKey, Applied] | None = None,
+    parts: Mapping[Interval, RangeData] | None = None,
+    stored: Mapping[SloKey, Figures] | None = None,
+) -> Report:
+    """SLO rows in catalog order, then service, team and platform rollups; `applied` corrections are left
+    out of each SLO's measurements (their sums are in `parts`) and budget. `stored` figures (a closed
+    month's snapshots) stand in for SLOs Prometheus has no data for (retention)."""
+    applied, stored = applied or {}, stored or {}
     by_slo: dict[SloKey, list[BreachSpan]] = defaultdict(list)
     for breach in breaches:
         by_slo[(breach.service or "", breach.slo or "")].append(breach)
@@ -96,9 +130,16 @@ def build(catalog: Catalog, window: ReportWindow, data: WindowData, breaches: Se
     slos = []
     for slo in catalog.slos:
         key = (slo.service, slo.name)
-        figures = slo_figures(slo.target_ratio, measured(key, slo.error_budget_ratio, data), window.span)
+        fix = applied.get(key)
+        seen = measured(key, slo.error_budget_ratio, data, fix.measured if fix else (), parts)
+        figures = slo_figures(slo.target_ratio, seen, window.span, minutes(fix.period) if fix else 0.0)
+        if figures.attainment is None and key in stored:
+            figures = stored[key]  # Prometheus no longer holds the month: its snapshot does
         own = tuple(sorted(by_slo.get(key, []), key=lambda b: b.start))
-        slos.append(Row("slo", slo.name, slo.service, team_of.get(slo.service), figures, (), own))
+        owner = team_of.get(slo.service)
+        slos.append(
+            Row("slo", slo.name, slo.service, owner, figures, (), own, fix.corrections if fix else ())
+        )
     services: list[Row] = []
     for service in catalog.services:
         members = [r for r in slos if r.service == service.name]

@@ -65,6 +65,8 @@ class Figures:
     minutes_to_exhaustion: float | None
     covered_minutes: float
     status: Status
+    excluded_minutes: float = 0.0
+    """Minutes of the period excluded by corrections (planned maintenance): not in the budget total."""
 
 
 def minutes_to_exhaustion(remaining_minutes: float, burn_rate: float | None, budget: float) -> float | None:
@@ -96,10 +98,11 @@ def status_of(
     return Status.HEALTHY
 
 
-def slo_figures(objective: float, measured: Measured, span: Span) -> Figures:
-    """One SLO's report over `span`; `objective` is a ratio in (0, 1)."""
+def slo_figures(objective: float, measured: Measured, span: Span, excluded_minutes: float = 0.0) -> Figures:
+    """One SLO's report over `span`; `objective` is a ratio in (0, 1). `measured` already leaves out the
+    corrected time; `excluded_minutes` of the period are taken out of the budget total."""
     budget = 1 - objective
-    total = budget * span.length_minutes
+    total = budget * max(span.length_minutes - excluded_minutes, 0.0)
     error = measured.error_ratio
     consumed = 0.0 if error is None else error * measured.covered_minutes
     consumed_ratio = consumed / total if total > 0 else 0.0
@@ -128,6 +131,7 @@ def slo_figures(objective: float, measured: Measured, span: Span) -> Figures:
             exhaustion,
             span.horizon_minutes,
         ),
+        excluded_minutes=excluded_minutes,
     )
 
 
@@ -143,7 +147,8 @@ def _min(values: Sequence[float | None]) -> float | None:
 
 def rollup(members: Sequence[Figures]) -> Figures:
     """A service, team or platform row: attainment and objective weighted by each member's covered time,
-    budget minutes summed, the fastest burn and the nearest exhaustion, the worst status."""
+    budget minutes summed, the fastest burn and the nearest exhaustion, the worst status. Without any
+    covered minute the row is No data (attainment None) and its objective the members' plain mean."""
     with_data = [m for m in members if m.attainment is not None and m.covered_minutes > 0]
     weight = sum(m.covered_minutes for m in with_data)
     attainment = (
@@ -173,5 +178,6 @@ def rollup(members: Sequence[Figures]) -> Figures:
         period_burn_rate=None if attainment is None else (1 - attainment) / (1 - objective),
         minutes_to_exhaustion=_min([m.minutes_to_exhaustion for m in members]),
         covered_minutes=weight,
-        status=max(statuses, key=SEVERITY.__getitem__),
+        status=Status.NO_DATA if attainment is None else max(statuses, key=SEVERITY.__getitem__),
+        excluded_minutes=sum(m.excluded_minutes for m in members),
     )

@@ -103,8 +103,10 @@ class Service:
 
 
 @contextmanager
-def service(database: str, workdir: Path, *args: str, log_name: str = "serve.log") -> Iterator[Service]:
-    """Run the real `watchkeeper serve` on `database`; wait for /healthz; kill it afterwards."""
+def service(
+    database: str, workdir: Path, *args: str, log_name: str = "serve.log", catalog: Path = EXAMPLE_CATALOG
+) -> Iterator[Service]:
+    """Run the real `watchkeeper serve` on `database` (for `catalog`); wait for /healthz; kill it afterwards."""
     port = free_port()
     log = workdir / log_name
     env = {**os.environ, "WATCHKEEPER_API_TOKEN": TOKEN, "NO_COLOR": "1", "COLUMNS": "200"}
@@ -113,7 +115,7 @@ def service(database: str, workdir: Path, *args: str, log_name: str = "serve.log
             [
                 str(EXE),
                 "serve",
-                str(EXAMPLE_CATALOG),
+                str(catalog),
                 "--listen",
                 f"127.0.0.1:{port}",
                 "--database",

@@ -177,3 +177,44 @@ def test_rollup_attainment_lies_between_its_members(members: list[tuple[float, f
         assert min(present) - 1e-9 <= g.attainment <= max(present) + 1e-9
     else:
         assert g.attainment is None
+
+
+def test_a_rollup_without_covered_minutes_is_no_data() -> None:
+    # Two SLOs whose events are younger than the first 5-minute step: each has an attainment (0.99 and
+    # 1.0) but 0 covered minutes. Nothing to weigh by: the rollup is No data (it used to say Healthy
+    # with no attainment), its objective the plain mean (0.999 + 0.99) / 2 = 0.9945.
+    fresh = [
+        slo_figures(0.999, Measured(0.01, 0.0, burn_rate_1h=0.5), MONTH),
+        slo_figures(0.99, Measured(0.0, 0.0), MONTH),
+    ]
+    assert [f.status for f in fresh] == [Status.HEALTHY, Status.HEALTHY]
+    up = rollup(fresh)
+    assert (up.status, up.attainment, up.covered_minutes) == (Status.NO_DATA, None, 0)
+    assert up.objective == pytest.approx(0.9945)
+    assert up.budget_total_minutes == pytest.approx(0.001 * 43200 + 0.01 * 43200)
+
+
+def test_excluded_minutes_leave_the_budget_total() -> None:
+    # 99.9% over 30 d with 600 corrected minutes: budget 0.001 x (43,200 - 600) = 42.6 min; error ratio
+    # 0.0005 over the 42,600 covered minutes left: 21.3 consumed, exactly half.
+    f = slo_figures(0.999, Measured(0.0005, 42600), MONTH, excluded_minutes=600)
+    assert f.budget_total_minutes == pytest.approx(42.6)
+    assert f.budget_consumed_minutes == pytest.approx(21.3)
+    assert f.budget_remaining_ratio == pytest.approx(0.5)
+    assert f.excluded_minutes == 600
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "end"),
+    [
+        # 2026-11-22 is a Sunday: ISO week from Monday Nov 16; the previous one Nov 9 to 16.
+        ("week", datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 22, 12, tzinfo=UTC)),
+        ("previous-week", datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC)),
+        ("previous-quarter", datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC)),
+        ("90d", datetime(2026, 8, 24, 12, tzinfo=UTC), datetime(2026, 11, 22, 12, tzinfo=UTC)),
+    ],
+)
+def test_calendar_periods_of_the_catalog(name: str, start: datetime, end: datetime) -> None:
+    w = report_window(name, datetime(2026, 11, 22, 12, tzinfo=UTC))
+    assert (w.start, w.end) == (start, end)
+    assert w.closed == name.startswith("previous-")

@@ -57,6 +57,7 @@ COLUMNS = [
     "covered_minutes",
     "status",
     "breach_count",
+    "excluded_minutes",
 ]
 
 
@@ -305,3 +306,36 @@ def test_cli_table_and_errors(stack: tuple[str, int, int], catalog_file: Path) -
     assert usage.code == 2 and "previous-month" in usage.stderr
     both = run_cli("report", str(catalog_file), "--prometheus", url, "--team", "payments", "--slo", "pay")
     assert both.code == 2 and "at most one" in both.stderr
+
+
+def test_cli_table_is_never_cut_and_names_are_checked_first(
+    stack: tuple[str, int, int], catalog_file: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    url, at = stack[0], _at(stack)
+    # In a pipe (CliRunner is not a terminal) and COLUMNS=80: the table is as wide as it needs.
+    narrow = CliRunner().invoke(
+        app,
+        ["report", str(catalog_file), "--prometheus", url, "--window", "previous-month", "--at", at],
+        env={"COLUMNS": "80", "NO_COLOR": "1"},
+    )
+    assert narrow.exit_code == 0, narrow.output
+    assert "…" not in narrow.stdout and "exhausted in (h)" in narrow.stdout and "breaches" in narrow.stdout
+    assert max(len(line) for line in narrow.stdout.splitlines()) > 80
+    for line in narrow.stdout.splitlines():
+        if "│ slo " in line and " pay " in line:  # one SLO row, on one line, ending with its breach count
+            assert "99.950%" in line and "Healthy" in line and line.rstrip().endswith("│")
+    # Every period of the catalog's closed list, to date and the previous one.
+    for window in ("week", "previous-week", "previous-quarter", "90d"):
+        result = run_cli(
+            "report", str(catalog_file), "--prometheus", url, "--window", window, "--format", "json"
+        )
+        assert result.code == 0, result.output
+        assert json.loads(result.stdout)["window"]["name"] == window
+    # A typo is caught from the catalog, before Prometheus (here down) is contacted.
+    down = f"http://127.0.0.1:{free_port()}"
+    typo = run_cli("report", str(catalog_file), "--prometheus", down, "--team", "paymnts")
+    assert typo.code == 1 and "did you mean 'payments'" in typo.stderr and "Prometheus" not in typo.stderr

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime
 
 from api.breach_models import BreachOut, BreachPage
 from api.deps import Store, require_read
+from api.report_models import IsoTime
 from sla.store.ledger import BreachFilter, list_breaches
 from sla.store.models import Breach
 
@@ -64,7 +64,10 @@ def _out(breach: Breach) -> BreachOut:
     BREACHES_PATH,
     response_model=BreachPage,
     dependencies=[Depends(require_read)],
-    responses={401: {"description": "No or wrong bearer token (unless --public-read)"}},
+    responses={
+        400: {"description": "since is not before until, or a cursor this service did not issue"},
+        401: {"description": "No or wrong bearer token (unless --public-read)"},
+    },
 )
 def get_breaches(
     engine: Store,
@@ -72,8 +75,8 @@ def get_breaches(
     service: str | None = None,
     slo: str | None = None,
     severity: str | None = None,
-    since: Annotated[AwareDatetime | None, Query(description="Breaches still open at or after this.")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Breaches that started before this.")] = None,
+    since: Annotated[IsoTime | None, Query(description="Breaches still open at or after this.")] = None,
+    until: Annotated[IsoTime | None, Query(description="Breaches that started before this.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> BreachPage:

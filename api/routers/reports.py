@@ -4,23 +4,31 @@ are kept in memory for `report_cache_seconds`."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import StringConstraints
+from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import State, Store, require_read
+from api.deps import State, Store, require_read, service_state
 from api.report_models import (
     CSV_COLUMNS,
     DEFAULT_WINDOW,
+    MONTH_PATTERN,
+    IsoTime,
     ReportOut,
+    SnapshotList,
     UnknownNameError,
     WindowName,
+    check_name,
     report_out,
+    snapshot_out,
     to_csv,
 )
 from catalog.model import Catalog
@@ -31,6 +39,7 @@ from sla.report_run import make_report
 REPORTS_PATH = "/api/v1/reports"
 PROMETHEUS_TIMEOUT_S = 10.0
 CSV_MEDIA = "text/csv"
+HTML_MEDIA = "text/html"
 
 
 def catalog_dep(state: State) -> Catalog:
@@ -60,24 +69,33 @@ def prometheus_dep(request: Request, state: State) -> Client:
 
 
 class TeamReportCache:
-    """Team reports by (team, window), each kept `ttl` seconds (reports with an explicit `at` are not)."""
+    """Team reports by (team, window), each kept `ttl` seconds with its JSON already rendered (reports
+    with an explicit `at` are not cached). Invalidation: the TTL, and `clear()` on every correction
+    posted; ledger writes are not waited for (a breach shows within the TTL)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], tuple[float, ReportOut]] = {}
+        self._items: dict[tuple[str, str], tuple[float, ReportOut, bytes]] = {}
 
-    def get(self, key: tuple[str, str]) -> ReportOut | None:
+    def get(self, key: tuple[str, str]) -> tuple[ReportOut, bytes] | None:
+        """(the report, its JSON) if cached and fresh."""
         with self._lock:
             hit = self._items.get(key)
             if hit is None or hit[0] < time.monotonic():
                 self._items.pop(key, None)
                 return None
-            return hit[1]
+            return hit[1], hit[2]
+
+    def clear(self) -> None:
+        """Drop every cached report (a correction was posted)."""
+        with self._lock:
+            self._items.clear()
 
     def put(self, key: tuple[str, str], report: ReportOut, ttl: float) -> None:
         if ttl > 0:
+            rendered = report.model_dump_json().encode()
             with self._lock:
-                self._items[key] = (time.monotonic() + ttl, report)
+                self._items[key] = (time.monotonic() + ttl, report, rendered)
 
 
 def team_cache(request: Request) -> TeamReportCache:
@@ -91,23 +109,29 @@ def team_cache(request: Request) -> TeamReportCache:
 
 CatalogDep = Annotated[Catalog, Depends(catalog_dep)]
 PrometheusDep = Annotated[Client, Depends(prometheus_dep)]
-CacheDep = Annotated[TeamReportCache, Depends(team_cache)]
 WindowQuery = Annotated[WindowName, Query(description="The report window (UTC).")]
 AtQuery = Annotated[
-    AwareDatetime | None, Query(description="Report time (ISO 8601 with a zone); default now. Not cached.")
+    IsoTime | None, Query(description="Report time (ISO 8601 with a zone); default now. Not cached.")
 ]
 FormatQuery = Annotated[
-    Literal["json", "csv"] | None, Query(description="json or csv; default: by Accept, else json.")
+    Literal["json", "csv", "html"] | None,
+    Query(description="json, csv or html (a printable page); default: by Accept, else json."),
 ]
 CSV_DOC = f"One line per row, with a header; columns in this order: {', '.join(CSV_COLUMNS)}."
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {CSV_MEDIA: {"schema": {"type": "string"}, "example": ",".join(CSV_COLUMNS)}}},
+    200: {
+        "content": {
+            CSV_MEDIA: {"schema": {"type": "string"}, "example": ",".join(CSV_COLUMNS)},
+            HTML_MEDIA: {"schema": {"type": "string"}},
+        }
+    },
     401: {"description": "No or wrong bearer token (unless --public-read)"},
     404: {"description": "Unknown team, service or SLO (with the closest name)"},
     422: {"description": "Unknown window or format, or a time without a zone"},
     503: {"description": "Prometheus is unreachable or not configured"},
 }
-router = APIRouter(prefix=REPORTS_PATH, tags=["reports"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix=REPORTS_PATH, tags=["reports"])
+READ = [Depends(require_read)]
 
 
 def _compute(
@@ -118,8 +142,11 @@ def _compute(
     name: str | None,
     window: str,
     at: datetime | None,
+    request: Request | None = None,
 ) -> ReportOut:
     when = (at or datetime.now(UTC)).astimezone(UTC)
+    if at is None and request is not None:
+        snapshot_due(request, catalog, client, engine)
     try:
         report = make_report(catalog, client, window, when, engine)
         return report_out(report, catalog, level, name, when)
@@ -131,9 +158,53 @@ def _compute(
         ) from None
 
 
+_snapshot_lock = threading.Lock()
+log = logging.getLogger("watchkeeper.sla")
+
+
+def snapshot_due(request: Request, catalog: Catalog, client: Client, engine: Any) -> None:
+    """Once per process and month: store the last closed month's snapshots if some are missing. A
+    failure (Prometheus down) is logged and retried on a later report; the report itself goes on."""
+    from sla.snapshot_run import missing, previous_month, snapshot_month
+
+    now = datetime.now(UTC)
+    month = previous_month(now)
+    if getattr(request.app.state, "snapshot_month", None) == month:
+        return
+    with _snapshot_lock:
+        if getattr(request.app.state, "snapshot_month", None) == month:
+            return
+        try:
+            if missing(catalog, engine, [month]):
+                written, without = snapshot_month(catalog, client, engine, month, now)
+                log.info(
+                    "monthly snapshot %s: %d written, %d SLOs without data",
+                    f"{month:%Y-%m}",
+                    written,
+                    without,
+                )
+            request.app.state.snapshot_month = month
+        except (QueryError, SQLAlchemyError) as exc:
+            log.warning("monthly snapshot %s not written yet: %s", f"{month:%Y-%m}", exc)
+
+
+def _format(request: Request, fmt: str | None) -> str:
+    """json, csv or html: `?format=` wins, else Accept (a browser's text/html first, or text/csv)."""
+    if fmt is not None:
+        return fmt
+    accept = request.headers.get("accept", "")
+    if accept.startswith(HTML_MEDIA):
+        return "html"
+    return "csv" if CSV_MEDIA in accept else "json"
+
+
 def _render(request: Request, report: ReportOut, fmt: str | None) -> Response:
-    wants_csv = fmt == "csv" or (fmt is None and CSV_MEDIA in request.headers.get("accept", ""))
-    if wants_csv:
+    chosen = _format(request, fmt)
+    if chosen == "html":
+        from api.report_html import render
+
+        return HTMLResponse(render(report))
+    if chosen == "csv":
         filename = f"{report.level}-{report.name}-{report.window.name}.csv".replace('"', "")
         return Response(
             to_csv(report),
@@ -145,21 +216,15 @@ def _render(request: Request, report: ReportOut, fmt: str | None) -> Response:
 
 def _unknown_first(catalog: Catalog, level: Level, name: str) -> None:
     """404 before any query when the name is not in the catalog at all (cheap, and Prometheus may be down)."""
-    known = {
-        "slo": [s.name for s in catalog.slos],
-        "service": [s.name for s in catalog.services],
-        "team": [t.name for t in catalog.teams],
-    }.get(level, [])
-    if name not in known:
-        from catalog.errors import did_you_mean
-
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"unknown {'SLO' if level == 'slo' else level} {name!r}{did_you_mean(name, known)}",
-        )
+    try:
+        check_name(catalog, level, name)
+    except UnknownNameError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
 
 
-@router.get("/slo/{slo}", response_model=ReportOut, responses=RESPONSES, description=CSV_DOC)
+@router.get(
+    "/slo/{slo}", response_model=ReportOut, responses=RESPONSES, description=CSV_DOC, dependencies=READ
+)
 def slo_report(
     request: Request,
     slo: Annotated[str, Path(description="The SLO's name (unique in the catalog).")],
@@ -172,10 +237,16 @@ def slo_report(
 ) -> Response:
     """One SLO over the window."""
     _unknown_first(catalog, "slo", slo)
-    return _render(request, _compute(catalog, client, engine, "slo", slo, window, at), format)
+    return _render(request, _compute(catalog, client, engine, "slo", slo, window, at, request), format)
 
 
-@router.get("/service/{service}", response_model=ReportOut, responses=RESPONSES, description=CSV_DOC)
+@router.get(
+    "/service/{service}",
+    response_model=ReportOut,
+    responses=RESPONSES,
+    description=CSV_DOC,
+    dependencies=READ,
+)
 def service_report(
     request: Request,
     service: Annotated[str, Path(description="The service's name.")],
@@ -188,33 +259,46 @@ def service_report(
 ) -> Response:
     """A service's rollup, then each of its SLOs."""
     _unknown_first(catalog, "service", service)
-    return _render(request, _compute(catalog, client, engine, "service", service, window, at), format)
+    return _render(
+        request, _compute(catalog, client, engine, "service", service, window, at, request), format
+    )
 
 
 @router.get("/team/{team}", response_model=ReportOut, responses=RESPONSES, description=CSV_DOC)
-def team_report(
+async def team_report(
     request: Request,
     team: Annotated[str, Path(description="The team's name.")],
-    catalog: CatalogDep,
-    client: PrometheusDep,
-    engine: Store,
-    cache: CacheDep,
-    state: State,
     window: WindowQuery = DEFAULT_WINDOW,
     at: AtQuery = None,
     format: FormatQuery = None,
 ) -> Response:
-    """A team's rollup, its services, then its SLOs (served from memory for a short while)."""
+    """A team's rollup, its services, then its SLOs (served from memory for a short while).
+
+    Asynchronous with no synchronous dependency, so a cached answer costs no thread hand-off (the token
+    is checked inline, as `require_read` does); computing one runs in the thread pool."""
+    state = service_state(request)
+    require_read(request, state)
+    catalog = catalog_dep(state)
     _unknown_first(catalog, "team", team)
-    report = cache.get((team, window)) if at is None else None
-    if report is None:
-        report = _compute(catalog, client, engine, "team", team, window, at)
-        if at is None:
-            cache.put((team, window), report, state.settings.report_cache_seconds)
+    cache = team_cache(request)
+    hit = cache.get((team, window)) if at is None else None
+    if hit is not None:
+        report, rendered = hit
+        if _format(request, format) == "json":
+            return Response(rendered, media_type="application/json")
+        return _render(request, report, format)
+    client = prometheus_dep(request, state)
+    report = await run_in_threadpool(
+        _compute, catalog, client, state.engine, "team", team, window, at, request
+    )
+    if at is None:
+        cache.put((team, window), report, state.settings.report_cache_seconds)
     return _render(request, report, format)
 
 
-@router.get("/platform", response_model=ReportOut, responses=RESPONSES, description=CSV_DOC)
+@router.get(
+    "/platform", response_model=ReportOut, responses=RESPONSES, description=CSV_DOC, dependencies=READ
+)
 def platform_report(
     request: Request,
     catalog: CatalogDep,
@@ -225,4 +309,22 @@ def platform_report(
     format: FormatQuery = None,
 ) -> Response:
     """The platform, then every team, service and SLO."""
-    return _render(request, _compute(catalog, client, engine, "platform", None, window, at), format)
+    return _render(request, _compute(catalog, client, engine, "platform", None, window, at, request), format)
+
+
+@router.get("/history", response_model=SnapshotList, responses={401: RESPONSES[401]}, dependencies=READ)
+def history(
+    engine: Store,
+    team: Annotated[str | None, Query(description="Only this team's SLOs.", max_length=200)] = None,
+    service: Annotated[str | None, Query(description="Only this service's SLOs.", max_length=200)] = None,
+    slo: Annotated[str | None, Query(description="Only this SLO.", max_length=200)] = None,
+    month: Annotated[
+        list[Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]] | None,
+        Query(description="Only these months (YYYY-MM); repeat for several."),
+    ] = None,
+) -> SnapshotList:
+    """The stored monthly snapshots (contractual SLA history), oldest month first."""
+    from sla.store.snapshots import read_snapshots
+
+    items = read_snapshots(engine, team, service, slo, month)
+    return SnapshotList(items=[snapshot_out(s.snapshot, s.computed_at) for s in items])

@@ -1,4 +1,4 @@
-"""The SQLAlchemy models of the SLA store: the breach ledger.
+"""The SQLAlchemy models of the SLA store: the breach ledger, corrections and monthly snapshots.
 
 One row per alert instance, keyed by Alertmanager's `fingerprint` (a hash of the alert's labels) and
 `startsAt` (when this instance began firing). The row records both transitions: `firing_received_at`
@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -67,3 +78,46 @@ class Breach(Base):
     generator_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     firing_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CorrectionRow(Base):
+    """A correction posted to the API: [starts_at, ends_at) excluded from the budgets of one SLO, every
+    SLO of a service, or every SLO of a team (`scope`, `name`)."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        UniqueConstraint("scope", "name", "starts_at", "ends_at", name="uq_corrections_scope"),
+        Index("ix_corrections_ends_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SnapshotRow(Base):
+    """One SLO's final figures for one closed calendar month (`month` is YYYY-MM); never changed."""
+
+    __tablename__ = "sla_snapshots"
+    __table_args__ = (
+        UniqueConstraint("team", "service", "slo", "month", name="uq_sla_snapshots_slo_month"),
+        Index("ix_sla_snapshots_team_month", "team", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team: Mapped[str] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(Text)
+    slo: Mapped[str] = mapped_column(Text)
+    month: Mapped[str] = mapped_column(String(7))
+    objective: Mapped[float] = mapped_column(Float)
+    attainment: Mapped[float | None] = mapped_column(Float, nullable=True)
+    budget_remaining: Mapped[float | None] = mapped_column(Float, nullable=True)
+    covered_minutes: Mapped[float] = mapped_column(Float)
+    excluded_minutes: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
