@@ -9,10 +9,15 @@ from exporters.registry import Registry
 
 REGISTRY = Registry()
 _drift = REGISTRY.section(
-    "Drift jobs (planned)",
-    "Pushed to the Pushgateway by each drift monitor's run; `monitor` is the catalog monitor name.",
+    "Drift jobs",
+    "Pushed to the Pushgateway by each drift monitor's run (`watchkeeper drift run`, `drift serve`) into the "
+    "group `job=watchkeeper_drift, monitor=<monitor>`; `monitor` is the catalog monitor name. A run whose "
+    "input is unusable (a missing column, an empty current window, unreadable data) pushes only "
+    "`watchkeeper_drift_run_failed` = 1 and its time, never a verdict or a new last-run time.",
 )
 DRIFT_PREFIX = "watchkeeper_drift"
+DRIFT_JOB = "watchkeeper_drift"
+"""The Pushgateway job label of every drift push."""
 DRIFT_DETECTED = _drift.metric(
     "watchkeeper_drift_detected",
     "gauge",
@@ -25,6 +30,45 @@ DRIFT_SHARE = _drift.metric(
 DRIFT_COLUMN_SCORE = _drift.metric(
     "watchkeeper_drift_column_score", "gauge", ("monitor", "column"), "The drift test's score per column"
 )
+DRIFT_COLUMN_DRIFTED = _drift.metric(
+    "watchkeeper_drift_column_drifted",
+    "gauge",
+    ("monitor", "column", "stattest"),
+    "1 if the column drifted in the last run (or could not be tested: schema drift, all NaN), else 0",
+)
+DRIFT_COLUMN_THRESHOLD = _drift.metric(
+    "watchkeeper_drift_column_threshold",
+    "gauge",
+    ("monitor", "column", "stattest"),
+    "The threshold the column's score was judged against (a p-value floor or a distance ceiling)",
+)
+DRIFT_ROWS = _drift.metric(
+    "watchkeeper_drift_rows",
+    "gauge",
+    ("monitor", "dataset"),
+    "Rows read in the last run; dataset is reference or current",
+)
+DRIFT_RUN_DURATION = _drift.metric(
+    "watchkeeper_drift_run_duration_seconds",
+    "gauge",
+    ("monitor",),
+    "Wall time of the last run: loading, testing and the report",
+)
 DRIFT_LAST_RUN_TIMESTAMP = _drift.metric(
-    "watchkeeper_drift_last_run_timestamp_seconds", "gauge", ("monitor",), "Unix time of the last run"
+    "watchkeeper_drift_last_run_timestamp_seconds",
+    "gauge",
+    ("monitor",),
+    "Unix time of the last run that produced a verdict (what the drift_stale alert reads)",
+)
+DRIFT_RUN_FAILED = _drift.metric(
+    "watchkeeper_drift_run_failed",
+    "gauge",
+    ("monitor",),
+    "1 if the last attempted run could not produce a verdict (bad input), 0 after a run that did",
+)
+DRIFT_LAST_ATTEMPT_TIMESTAMP = _drift.metric(
+    "watchkeeper_drift_last_attempt_timestamp_seconds",
+    "gauge",
+    ("monitor",),
+    "Unix time of the last attempted run, with or without a verdict",
 )

@@ -1,0 +1,203 @@
+"""One run of a drift monitor: load, decide, publish, report, trigger.
+
+A run that cannot give a verdict (unreadable data, an empty window) or whose input has problems (a
+missing column, schema drift, an all-NaN column) publishes only its failure, and never fires a
+retraining: retraining on broken input fixes nothing. Each step's failure is kept on the outcome, so the
+caller reports every problem of the run at once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from catalog.model import DriftMonitor
+from drift.errors import DriftInputError
+from drift.result import DriftResult, Engine
+
+if TYPE_CHECKING:
+    from drift.triggers import Trigger
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    engine: Engine = "fast"
+    base: Path = Path(".")
+    """The catalog's directory: relative data paths are read from here."""
+    pushgateway: str | None = None
+    reports: Path | None = None
+    keep: int = 20
+
+
+@dataclass
+class RunOutcome:
+    """What one run found and did."""
+
+    monitor: str
+    started: float
+    duration: float = 0.0
+    result: DriftResult | None = None
+    error: str | None = None
+    """No verdict was possible (the message says why)."""
+    problems: list[str] = field(default_factory=list)
+    """A verdict, but with columns that could not be tested: counted as drifted, the run failed."""
+    published: str | None = None
+    publish_error: str | None = None
+    report: Path | None = None
+    report_error: str | None = None
+    trigger: str | None = None
+    trigger_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape (`monitor`, `dataset_drift`, `drift_share`, `columns`), plus status."""
+        doc: dict[str, Any] = {"monitor": self.monitor}
+        if self.result is not None:
+            doc["dataset_drift"] = self.result.dataset_drift
+            doc["drift_share"] = self.result.drift_share
+            doc["columns"] = [
+                {
+                    "column": c.column,
+                    "stattest": c.stattest,
+                    "score": c.score if c.score is not None and math.isfinite(c.score) else None,
+                    "threshold": c.threshold,
+                    "drift": c.drift,
+                    **({"problem": c.problem} if c.problem else {}),
+                }
+                for c in self.result.columns
+            ]
+        else:
+            doc.update(dataset_drift=None, drift_share=None, columns=[])
+        if self.error is not None:
+            doc["error"] = self.error
+        if self.problems:
+            doc["problems"] = self.problems
+        for key in ("publish_error", "report_error", "trigger", "trigger_error"):
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key)
+        if self.report is not None:
+            doc["report"] = str(self.report)
+        return doc
+
+
+def run_monitor(
+    monitor: DriftMonitor,
+    options: RunOptions,
+    trigger: Trigger | None = None,
+    on_event: Callable[[str], None] = lambda _message: None,
+) -> RunOutcome:
+    """Run `monitor` once; never raises for bad data, an unreachable Pushgateway or a failed report."""
+    from drift.data import load
+
+    started, t0 = time.time(), time.perf_counter()
+    outcome = RunOutcome(monitor.name, started)
+    if trigger is not None:
+        try:
+            trigger.resume()  # a breach a stopped run left mid-retries
+        except Exception as exc:  # the database is down: the run itself still goes on
+            outcome.trigger_error = (
+                f"resuming pending triggers failed: {type(exc).__name__}: {exc}".splitlines()[0]
+            )
+    where = f"drift monitor {monitor.name}"
+    reference = current = None
+    try:
+        reference = load(monitor.reference, monitor.columns, options.base, f"{where} reference")
+        current = load(monitor.current, monitor.columns, options.base, f"{where} current")
+        on_event(f"loaded {len(reference.frame)} reference and {len(current.frame)} current rows")
+        from drift.engines import compute_drift
+
+        outcome.result = compute_drift(
+            reference.frame,
+            current.frame,
+            monitor.columns,
+            engine=options.engine,
+            drift_share=monitor.drift_share,
+        )
+    except DriftInputError as exc:
+        outcome.error = str(exc)
+    except Exception as exc:  # an engine's own failure (Evidently raises bare errors): no verdict, no crash
+        outcome.error = f"the {options.engine} engine failed: {type(exc).__name__}: {exc}"
+    if outcome.result is not None and reference is not None and current is not None:
+        detailed = [
+            m for m in (reference.missing_message("reference"), current.missing_message("current")) if m
+        ]
+        missing = set(reference.missing) | set(current.missing)
+        outcome.problems = detailed + [
+            c.problem for c in outcome.result.columns if c.problem and c.column not in missing
+        ]
+    outcome.duration = time.perf_counter() - t0
+    _publish(outcome, options)
+    if options.reports is not None and outcome.result is not None and reference and current:
+        from drift.report_html import write_report
+
+        try:
+            outcome.report = write_report(
+                options.reports,
+                monitor.name,
+                outcome.result,
+                reference.frame,
+                current.frame,
+                started,
+                options.keep,
+            )
+        except Exception as exc:  # Evidently's failures are bare exceptions; the run's verdict stands
+            outcome.report_error = f"the HTML report failed: {type(exc).__name__}: {exc}"
+    _trigger(outcome, monitor, trigger)
+    return outcome
+
+
+def _publish(outcome: RunOutcome, options: RunOptions) -> None:
+    if options.pushgateway is None:
+        return
+    from drift.publish import PublishError, failure_samples, push, verdict_samples
+
+    if outcome.ok and outcome.result is not None:
+        samples, replace = (
+            verdict_samples(outcome.monitor, outcome.result, outcome.started, outcome.duration),
+            True,
+        )
+    else:
+        samples, replace = failure_samples(outcome.monitor, outcome.started), False
+    try:
+        outcome.published = push(options.pushgateway, samples, replace)
+    except PublishError as exc:
+        outcome.publish_error = str(exc)
+
+
+def _trigger(outcome: RunOutcome, monitor: DriftMonitor, trigger: Trigger | None) -> None:
+    result = outcome.result
+    if result is None or not result.dataset_drift:
+        return
+    if monitor.retrain is None or trigger is None:
+        outcome.trigger = "no retraining configured" if monitor.retrain is None else "triggers disabled"
+        return
+    if not outcome.ok:
+        outcome.trigger = "not triggered: the input has problems (retraining would not fix them)"
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from drift.triggers import payload
+
+    try:
+        claim = trigger.breach(payload(monitor, result, outcome.started))
+    except SQLAlchemyError as exc:
+        outcome.trigger_error = f"the trigger database failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        return
+    if claim.breach is None:
+        outcome.trigger = f"suppressed by the cooldown (breach {claim.suppressed_by})"
+    else:
+        states = {b.key: b.state for b in _breaches(trigger)}
+        outcome.trigger = f"breach {claim.breach.key}: {states.get(claim.breach.key, 'pending')}"
+
+
+def _breaches(trigger: Trigger) -> list[Any]:
+    from drift import trigger_store
+
+    return trigger_store.breaches(trigger.engine, trigger.monitor)
