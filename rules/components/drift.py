@@ -1,4 +1,4 @@
-"""Drift monitors: drift detected, and a drift job that stopped running."""
+"""Drift monitors: drift detected, a drift job that stopped producing verdicts, and one whose input is unusable."""
 
 from __future__ import annotations
 
@@ -14,6 +14,19 @@ def drift_drafts(mon: DriftMonitor) -> list[Draft]:
     s = matchers(sel)
     schedule = mon.schedule.seconds
     last_run = drift_names.DRIFT_LAST_RUN_TIMESTAMP
+    failed = drift_names.DRIFT_RUN_FAILED
+
+    def limit(t: float | None) -> int:
+        return int((t or 0) * schedule)
+
+    def stale_expr(t: float | None) -> str:
+        # The second arm covers a monitor that never produced a verdict (or whose push the Pushgateway lost):
+        # with no last-run sample for the whole limit there is nothing for the first arm to subtract from.
+        return (
+            f"time() - max by (monitor) ({last_run}{s}) > {number(limit(t))}"
+            f" or absent_over_time({last_run}{s}[{limit(t)}s])"
+        )
+
     return [
         Draft(
             "drift_detected",
@@ -31,15 +44,30 @@ def drift_drafts(mon: DriftMonitor) -> list[Draft]:
         Draft(
             "drift_stale",
             "WatchkeeperDriftJobStale",
-            lambda t: f"time() - max by (monitor) ({last_run}{s}) > {number((t or 0) * schedule)}",
-            f"The drift job {mon.name} has not run",
-            f"The drift job {mon.name} has not run for longer than the alert's limit (schedule {mon.schedule}).",
+            stale_expr,
+            f"The drift job {mon.name} has not produced a verdict",
+            f"The drift job {mon.name} has produced no verdict for longer than the alert's limit (schedule "
+            f"{mon.schedule}), or never has.",
             lambda t: Scenario(
-                [Series(last_run, sel, f"0x{int((t or 0) * schedule / 60) + 30}")],
-                [Series(last_run, sel, f"0+60x{int((t or 0) * schedule / 60) + 30}")],
+                [Series(last_run, sel, f"0x{limit(t) // 60 + 30}")],
+                [Series(last_run, sel, f"0+60x{limit(t) // 60 + 30}")],
                 sel,
                 None,
-                settle=f"{int((t or 0) * schedule / 60) + 1}m",
+                settle=f"{limit(t) // 60 + 1}m",
+            ),
+        ),
+        Draft(
+            "run_failed",
+            "WatchkeeperDriftRunFailed",
+            lambda _t: f"max by (monitor) ({failed}{s}) == 1",
+            f"The drift job {mon.name} cannot read usable data",
+            f"The last run of {mon.name} produced no verdict: a missing column, a changed type, an empty current "
+            "window or unreadable data (`watchkeeper drift run` prints which). No verdict or retraining happens "
+            "until it is fixed.",
+            lambda _t: Scenario(
+                [Series(failed, sel, "1x30")],
+                [Series(failed, sel, "0x30")],
+                sel,
             ),
         ),
     ]
