@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.tree import Tree
 
+from catalog.claims import ClaimIndex
 from catalog.model import SOURCE_KINDS, Catalog
 
 _TIER_STYLE = {"critical": "bold red", "high": "yellow", "medium": "cyan", "low": "dim"}
@@ -13,6 +14,7 @@ _TIER_STYLE = {"critical": "bold red", "high": "yellow", "medium": "cyan", "low"
 def ownership_tree(catalog: Catalog) -> Tree:
     """A tree: team → service → SLOs, sources and drift monitors."""
     root = Tree("[bold]catalog[/]")
+    claims = ClaimIndex.of(catalog)
     for team in catalog.teams:
         channels = [k for k in ("pagerduty", "slack", "webhook", "email") if getattr(team.channels, k)]
         node = root.add(
@@ -32,6 +34,16 @@ def ownership_tree(catalog: Catalog) -> Tree:
                 for source in getattr(catalog.sources, kind):
                     if source.service == service.name:
                         svc.add(f"source [blue]{kind}[/]:{escape(source.name)}")
+            for claim in (c for c in claims.claims if c.service == service.name):
+                beaten = claims.outranking(claim)
+                lost = (
+                    f" [dim]except what more specific claims win: {escape(', '.join(f'{c.pattern} ({c.service})' for c in beaten))}[/]"
+                    if beaten
+                    else ""
+                )
+                svc.add(
+                    f"claims [blue]{claim.kind}[/] {escape(claim.pattern)} on {escape(claim.source)}{lost}"
+                )
             for monitor in (d for d in catalog.drift if d.service == service.name):
                 svc.add(f"drift [magenta]{escape(monitor.name)}[/] [dim]share {monitor.drift_share:g}[/]")
     return root

@@ -1,0 +1,226 @@
+"""Benchmark ownership: rule generation with many claims, and what the per-claim rules cost Prometheus.
+
+Run: .venv/bin/python benchmarks/ownership_bench.py [--slos 1000] [--claims 5000] [--groups 2000]
+     [--eval-claims 200] [--evaluations 20]
+
+Generation: the rules_bench catalog of `--slos` SLOs plus `--claims` claims (Kafka groups and topics,
+YARN queues, Spark applications; nine in ten literal, one in ten a `re:` pattern with its own prefix)
+spread over 100 services; `generate_rules` timed (best of 3) without and with the promtool tests. Baseline
+in the same run: the same catalog without its claims.
+
+Evaluation: one real Prometheus scraping `--groups` consumer groups' lag series (a static exposition on
+loopback), evaluating every 2 s, first the Kafka component alerts without ownership (no claims), then with
+`--eval-claims` claims on those groups (one alert per claim plus the rest), then the ownership info
+recordings alone. Reported: the summed `evaluationTime` of the rule groups from `/api/v1/rules` (median
+over `--evaluations` evaluations) and Prometheus' CPU seconds per evaluation interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rules_bench import bench_catalog  # benchmarks/, the script's own directory
+
+from catalog.model import Catalog
+from exporters import names as m
+from rules.generate import generate_rules
+from rules.render import write_rules
+
+KINDS = ("kafka_group", "kafka_topic", "yarn_queue", "spark_app")
+
+
+def with_claims(catalog: Catalog, claims: int, services: int = 100) -> Catalog:
+    """`catalog` plus shared sources and `claims` claims over `services` claiming services."""
+    data = catalog.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data["services"].append({"name": "shared", "team": "team-0", "tier": "critical"})
+    data["sources"] = {
+        "kafka": [{"name": "prod", "service": "shared", "bootstrap": "kafka:9092"}],
+        "yarn": [{"name": "prod", "service": "shared", "resourcemanagers": ["http://rm:8088"]}],
+        "spark": [{"name": "history", "service": "shared", "url": "http://spark:18080"}],
+    }
+    owned: dict[int, dict[str, Any]] = {}
+    for i in range(claims):
+        svc = owned.setdefault(i % services, {"kafka": [], "yarn": [], "spark": []})
+        kind = KINDS[i % 4]
+        name = f"p{i}-" if i % 10 == 9 else f"n{i}"
+        pattern = f"re:^{name}.*" if i % 10 == 9 else name
+        if kind == "kafka_group":
+            svc["kafka"].append({"source": "prod", "groups": [pattern]})
+        elif kind == "kafka_topic":
+            svc["kafka"].append({"source": "prod", "topics": [pattern]})
+        elif kind == "yarn_queue":
+            svc["yarn"].append({"source": "prod", "queues": [f"root.q{i}"]})
+        else:
+            svc["spark"].append({"source": "history", "applications": [pattern]})
+    for i, claim in owned.items():
+        data["services"][i]["claims"] = {k: v for k, v in claim.items() if v}
+    return Catalog.model_validate(data)
+
+
+def bare(catalog: Catalog) -> Catalog:
+    """The catalog without claims."""
+    services = [s.model_copy(update={"claims": type(s.claims)()}) for s in catalog.services]
+    return catalog.model_copy(update={"services": services})
+
+
+def best(fn: Any, runs: int = 3) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds of this process) over `runs` runs."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        start, cpu = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
+
+
+def bench_generation(slos: int, claims: int) -> None:
+    catalog = with_claims(bench_catalog(slos), claims)
+    plain = bare(catalog)
+    rules = generate_rules(catalog, with_tests=False)
+    alerts = sum(1 for gs in rules.files.values() for g in gs for r in g.rules if r.alert)
+    base_alerts = sum(
+        1
+        for gs in generate_rules(plain, with_tests=False).files.values()
+        for g in gs
+        for r in g.rules
+        if r.alert
+    )
+    print(
+        f"generation: {slos} SLOs, {claims} claims ({alerts} alerts; {base_alerts} without claims), best of 3"
+    )
+    for label, tests in (("rules only", False), ("rules and promtool tests", True)):
+        base = best(lambda t=tests: generate_rules(plain, with_tests=t))
+        owned = best(lambda t=tests: generate_rules(catalog, with_tests=t))
+        print(
+            f"  {label:<26} without claims {base[0]:6.3f} s (CPU {base[1]:6.3f} s)   "
+            f"with claims {owned[0]:6.3f} s (CPU {owned[1]:6.3f} s)   x{owned[1] / base[1]:.2f} CPU"
+        )
+
+
+def exposition(groups: int) -> str:
+    lines = [f"# TYPE {m.KAFKA_GROUP_MAX_LAG_SECONDS} gauge"]
+    lines += [
+        f'{m.KAFKA_GROUP_MAX_LAG_SECONDS}{{cluster="prod",group="g{i}"}} {i % 50}' for i in range(groups)
+    ]
+    lines.append(f"# TYPE {m.KAFKA_GROUP_STATUS} gauge")
+    lines += [f'{m.KAFKA_GROUP_STATUS}{{cluster="prod",group="g{i}",status="OK"}} 1' for i in range(groups)]
+    return "\n".join(lines) + "\n"
+
+
+def eval_catalog(claims: int) -> Catalog:
+    services: list[dict[str, Any]] = [{"name": "kafka-prod", "team": "platform", "tier": "critical"}]
+    for i in range(claims):
+        pattern = f"re:^g{i}[0-9]+$" if i % 10 == 9 else f"g{i}"
+        services.append(
+            {
+                "name": f"svc-{i}",
+                "team": f"team-{i % 10}",
+                "claims": {"kafka": [{"source": "prod", "groups": [pattern]}]},
+            }
+        )
+    teams = [{"name": "platform", "owners": ["p@example.com"]}] + [
+        {"name": f"team-{i}", "owners": ["t@example.com"]} for i in range(10)
+    ]
+    return Catalog.model_validate(
+        {
+            "teams": teams,
+            "services": services,
+            "sources": {"kafka": [{"name": "prod", "service": "kafka-prod", "bootstrap": "kafka:9092"}]},
+        }
+    )
+
+
+def measure(
+    prom: str, files: list[Path], work: Path, target: str, evaluations: int
+) -> tuple[float, float, int]:
+    """(median summed evaluationTime s, Prometheus CPU s per interval, rules) for one rule set alone."""
+    from tests.prometheus_stack import get_json, prometheus, wait_for
+
+    work.mkdir()
+    with prometheus(prom, files, work, [target], interval="2s") as url:
+        wait_for(lambda: get_json(f"{url}/api/v1/query?query=up")["data"]["result"], 30, "a scrape")
+        time.sleep(6)
+        cpu0, t0 = _cpu(url), time.monotonic()
+        sums = []
+        for _ in range(evaluations):
+            time.sleep(2)
+            groups = get_json(f"{url}/api/v1/rules")["data"]["groups"]
+            sums.append(sum(g["evaluationTime"] for g in groups))
+        cpu = (_cpu(url) - cpu0) / ((time.monotonic() - t0) / 2)
+        rules = sum(len(g["rules"]) for g in groups)
+        bad = [r["name"] for g in groups for r in g["rules"] if r["health"] != "ok"]
+        assert not bad, bad
+    return statistics.median(sums), cpu, rules
+
+
+def _cpu(url: str) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("process_cpu_seconds_total "):
+                return float(line.split()[1])
+    return 0.0
+
+
+def bench_evaluation(groups: int, claims: int, evaluations: int) -> None:
+    import shutil
+
+    from tests.prometheus_stack import recorder
+
+    prom = shutil.which("prometheus")
+    if not prom:
+        sys.exit("prometheus is needed: run scripts/bootstrap.sh")
+    text = exposition(groups)
+    with tempfile.TemporaryDirectory() as tmp, recorder(lambda: text) as (hook, _):
+        work = Path(tmp)
+        target = hook.removeprefix("http://")
+        owned = generate_rules(eval_catalog(claims), with_tests=False).files
+        plain = generate_rules(eval_catalog(0), with_tests=False).files
+        sets = {
+            "Kafka alerts without ownership": {k: v for k, v in plain.items() if k.startswith("components-")},
+            f"Kafka alerts with {claims} claims": {
+                k: v for k, v in owned.items() if k.startswith("components-")
+            },
+            "ownership info recordings": {k: v for k, v in owned.items() if k.startswith("ownership")},
+        }
+        results = {}
+        for i, (name, files) in enumerate(sets.items()):
+            results[name] = measure(
+                prom, write_rules(files, work / f"r{i}"), work / f"p{i}", target, evaluations
+            )
+    base = results["Kafka alerts without ownership"][0]
+    print(f"evaluation: {groups} consumer groups, every 2 s, median of {evaluations} evaluations")
+    print(f"  {'rule set':<34} {'rules':>6} {'evaluationTime s':>17} {'x':>6} {'CPU s / interval':>17}")
+    for name, (seconds, cpu, rules) in results.items():
+        print(f"  {name:<34} {rules:>6} {seconds:>17.5f} {seconds / base:>6.2f} {cpu:>17.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slos", type=int, default=1000)
+    parser.add_argument("--claims", type=int, default=5000)
+    parser.add_argument("--groups", type=int, default=2000)
+    parser.add_argument("--eval-claims", type=int, default=200)
+    parser.add_argument("--evaluations", type=int, default=20)
+    parser.add_argument("--no-eval", action="store_true", help="generation only")
+    args = parser.parse_args()
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
+    bench_generation(args.slos, args.claims)
+    if not args.no_eval:
+        bench_evaluation(args.groups, args.eval_claims, args.evaluations)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
