@@ -1,7 +1,10 @@
 """Spark from a driver (`:4040`) or a history server (`/api/v1`): jobs, stages, tasks and executors per application.
 
 Application names and ids are label values, never part of metric names. Cardinality is capped: running
-applications and those that ended within `lookback`, most recent first, at most `max_applications`.
+applications and those that ended within `lookback`, most recent first, at most `max_applications`. With
+`granularity: executor` (the default) the driver and each active executor (those `/executors` lists, read
+from the `allexecutors` answer already fetched) get their own series labelled `executor_id`: the driver
+first, then executors by numeric id, at most `max_executors`; the rest are counted.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from catalog.model import SparkSource
 from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.http import resolve_auth
-from exporters.metric_set import number
+from exporters.metric_set import MetricSet, number
 from exporters.runtime import Scrape, Source, http_settings
 
 CLOCK_SKEW = 300.0
@@ -34,6 +37,21 @@ _EXECUTOR_SUMS = [  # (metric, help, executor field, scale), summed over the app
     (m.SPARK_APP_SHUFFLE_WRITE_BYTES, "Shuffle bytes written, over executors", "totalShuffleWrite", 1),
 ]
 _TASK_FIELDS = {"active": "activeTasks", "failed": "failedTasks", "completed": "completedTasks"}
+_PER_EXECUTOR = [  # (metric, help, executor field, scale), one series per executor
+    (m.SPARK_EXECUTOR_MEMORY_USED_BYTES, "Storage memory used", "memoryUsed", 1),
+    (m.SPARK_EXECUTOR_MEMORY_MAX_BYTES, "Storage memory available", "maxMemory", 1),
+    (m.SPARK_EXECUTOR_GC_SECONDS, "JVM GC time of its tasks", "totalGCTime", 0.001),
+    (m.SPARK_EXECUTOR_RUN_SECONDS, "Time spent running tasks", "totalDuration", 0.001),
+]
+_NUMERIC = ("memoryUsed", "maxMemory", "totalGCTime", "totalDuration", *_TASK_FIELDS.values())
+
+
+def executor_order(executor: dict[str, Any]) -> tuple[int, int, str]:
+    """The driver first, then executors by numeric id (ids Spark assigns in order), then any other id."""
+    ident = str(executor.get("id", ""))
+    if ident == m.SPARK_DRIVER_ID:
+        return (0, 0, ident)
+    return (1, int(ident), ident) if ident.isdigit() and len(ident) < 19 else (2, 0, ident)
 
 
 def _total(rows: list[dict[str, Any]], key: str) -> float:
@@ -127,27 +145,48 @@ class SparkCollector(Source):
         base = f"/applications/{quote(app_id, safe='')}"
         if attempt.get("attemptId"):
             base += f"/{quote(str(attempt['attemptId']), safe='')}"
-        jobs, failed_stages, executors = await asyncio.gather(
+        answers = await asyncio.gather(
             self._get(scrape, f"{base}/jobs"),
             self._get(scrape, f"{base}/stages", {"status": "failed"}),
             self._get(scrape, f"{base}/allexecutors"),
+            return_exceptions=True,
         )
-        for name, value in (("jobs", jobs), ("stages", failed_stages), ("allexecutors", executors)):
-            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise ScrapeError(
-                    "parse", f"{self.config.url}/api/v1{base}/{name}: expected a list of objects"
+        # Each answer on its own: a failing one is an error, and the others are still reported.
+        lists: dict[str, list[dict[str, Any]]] = {}
+        for name, value in zip(("jobs", "stages", "allexecutors"), answers, strict=True):
+            if isinstance(value, ScrapeError):
+                scrape.fail(value)
+            elif isinstance(value, BaseException):
+                raise value
+            elif not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                scrape.fail(
+                    ScrapeError("parse", f"{self.config.url}/api/v1{base}/{name}: expected a list of objects")
                 )
+            else:
+                lists[name] = value
+        if "jobs" in lists:
+            self._jobs(out, labels, lists["jobs"])
+        if "stages" in lists:
+            out.gauge(
+                m.SPARK_APP_STAGES, "Stages by status", {**labels, "status": "failed"}, len(lists["stages"])
+            )
+        if "allexecutors" in lists:
+            self._executors(
+                scrape, labels, lists["allexecutors"], f"{self.config.url}/api/v1{base}/allexecutors"
+            )
+
+    def _jobs(self, out: MetricSet, labels: dict[str, str], jobs: list[dict[str, Any]]) -> None:
         for status in JOB_STATUSES:
             count = sum(1 for j in jobs if str(j.get("status", "")).lower() == status)
             out.gauge(m.SPARK_APP_JOBS, "Jobs by status", {**labels, "status": status}, count)
         for status, key in _STAGE_FIELDS.items():
-            out.gauge(
-                m.SPARK_APP_STAGES,
-                "Stages by status",
-                {**labels, "status": status},
-                _total(jobs, key),
-            )
-        out.gauge(m.SPARK_APP_STAGES, "Stages by status", {**labels, "status": "failed"}, len(failed_stages))
+            out.gauge(m.SPARK_APP_STAGES, "Stages by status", {**labels, "status": status}, _total(jobs, key))
+
+    def _executors(
+        self, scrape: Scrape, labels: dict[str, str], executors: list[dict[str, Any]], url: str
+    ) -> None:
+        """Sums over all executors (dead ones included); with granularity executor, each active one too."""
+        out = scrape.metrics
         for status, key in _TASK_FIELDS.items():
             out.gauge(
                 m.SPARK_APP_TASKS,
@@ -163,3 +202,40 @@ class SparkCollector(Source):
         )
         for metric, help_text, key, scale in _EXECUTOR_SUMS:
             out.gauge(metric, help_text, labels, _total(executors, key) * scale)
+        unreadable = sorted(
+            {
+                k
+                for e in executors
+                for k in _NUMERIC
+                if k in e and (number(e[k]) is None or isinstance(e[k], bool))
+            }
+        )
+        if unreadable:
+            scrape.fail(
+                ScrapeError(
+                    "parse", f"{url}: fields {', '.join(unreadable)} are not numbers in some executors"
+                )
+            )
+        if self.config.granularity != "executor":
+            return
+        unique = {str(e["id"]): e for e in reversed(executors) if e.get("isActive") and "id" in e}
+        active = sorted(unique.values(), key=executor_order)  # one series set per id: the first listed
+        kept = active[: self.config.max_executors]
+        out.gauge(
+            m.SPARK_EXECUTORS_OMITTED,
+            "Active executors past max_executors, without their own series",
+            labels,
+            len(active) - len(kept),
+        )
+        for executor in kept:
+            at = {**labels, "executor_id": str(executor["id"])}
+            for metric, help_text, key, scale in _PER_EXECUTOR:
+                value = number(executor.get(key))
+                out.gauge(metric, help_text, at, value * scale if value is not None else None)
+            for status, key in _TASK_FIELDS.items():
+                out.gauge(
+                    m.SPARK_EXECUTOR_TASKS,
+                    "Tasks by status",
+                    {**at, "status": status},
+                    number(executor.get(key)),
+                )

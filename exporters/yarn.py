@@ -1,8 +1,14 @@
-"""YARN from the ResourceManager REST API: cluster metrics and per-queue scheduler state, following the active RM."""
+"""YARN from the ResourceManager REST API, following the active RM: cluster metrics, per-queue scheduler
+state, and from `/ws/v1/cluster/apps` the applications that failed or were killed per queue within
+`applications_window` and the longest-running ones (at most `max_running_applications`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -13,6 +19,14 @@ from exporters.errors import ScrapeError
 from exporters.http import endpoint, resolve_auth
 from exporters.metric_set import MetricSet, number
 from exporters.runtime import Scrape, Source, http_settings
+from exporters.yarn_apps import (
+    APPS_LIMIT,
+    APPS_PATH,
+    app_list,
+    apps_errors,
+    ended_by_queue,
+    longest_running,
+)
 
 MB = 1024 * 1024
 
@@ -82,14 +96,19 @@ class YarnCollector(Source):
     kind = "yarn"
     prefix = m.YARN_PREFIX
 
-    def __init__(self, config: YarnSource) -> None:
+    def __init__(self, config: YarnSource, clock: Callable[[], float] = time.time) -> None:
         super().__init__(config.name, config.service, **http_settings(config))
         self.config = config
+        self.clock = clock
         self.auth: httpx.Auth | None = resolve_auth(config.auth, f"yarn source {config.name}")
 
-    async def _get(self, scrape: Scrape, base: str, path: str) -> Any:
+    async def _get(self, scrape: Scrape, base: str, path: str, params: dict[str, str] | None = None) -> Any:
         return await scrape.http.get_json(
-            f"{base.rstrip('/')}{path}", timeout=self.timeout, auth=self.auth, verify=self.config.tls_verify
+            f"{base.rstrip('/')}{path}",
+            params=params,
+            timeout=self.timeout,
+            auth=self.auth,
+            verify=self.config.tls_verify,
         )
 
     async def _active(self, scrape: Scrape) -> str:
@@ -119,12 +138,25 @@ class YarnCollector(Source):
         answered = False
         try:
             active = await self._active(scrape)
-            answers: tuple[Any, Any] = await asyncio.gather(
+            since_ms = int((self.clock() - self.config.applications_window.seconds) * 1000)
+            running = {"states": "RUNNING", "limit": str(APPS_LIMIT)}
+            answers = await asyncio.gather(
                 self._get(scrape, active, "/ws/v1/cluster/metrics"),
                 self._get(scrape, active, "/ws/v1/cluster/scheduler"),
+                self._ended_apps(scrape, active, since_ms),
+                self._get(scrape, active, APPS_PATH, running)
+                if self.config.max_running_applications
+                else asyncio.sleep(0, {"apps": None}),
                 return_exceptions=True,
             )
-            for handler, answer in zip((self._cluster, self._scheduler), answers, strict=True):
+            paths: list[str] = []  # the scheduler's queues, filled before the applications are read
+            handlers: list[Callable[[Scrape, Any, str], None]] = [
+                self._cluster,
+                partial(self._scheduler, paths=paths),
+                partial(self._ended, paths=paths, since_ms=since_ms),
+                partial(self._running, paths=paths),
+            ]
+            for handler, answer in zip(handlers, answers, strict=True):
                 if isinstance(answer, ScrapeError):
                     scrape.fail(answer)
                     continue
@@ -146,6 +178,20 @@ class YarnCollector(Source):
                     {m.SOURCE_LABEL: self.name, "resourcemanager": endpoint(rm)},
                     1 if answered and rm == active else 0,
                 )
+
+    async def _ended_apps(self, scrape: Scrape, active: str, since_ms: int) -> dict[str, Any]:
+        """Applications that ended in the window: states FAILED and KILLED, and FINISHED with final status
+        FAILED (an application master that failed its work but unregistered cleanly, as Spark's does)."""
+        window = {"finishedTimeBegin": str(since_ms), "limit": str(APPS_LIMIT)}
+        answers = await asyncio.gather(
+            self._get(scrape, active, APPS_PATH, {"states": "FAILED,KILLED", **window}),
+            self._get(scrape, active, APPS_PATH, {"states": "FINISHED", "finalStatus": "FAILED", **window}),
+        )
+        lists = [app_list(answer, active.rstrip("/")) for answer in answers]
+        merged: dict[str, dict[str, Any]] = {}
+        for index, app in enumerate(lists[0] + lists[1]):
+            merged.setdefault(app["id"] if isinstance(app.get("id"), str) else f"#{index}", app)
+        return {"apps": {"app": list(merged.values())}, "listed": max(map(len, lists))}
 
     def _cluster(self, scrape: Scrape, payload: Any, url: str) -> None:
         cm = payload.get("clusterMetrics") if isinstance(payload, dict) else None
@@ -169,24 +215,27 @@ class YarnCollector(Source):
         if missing:
             scrape.fail(ScrapeError("parse", f"{url}/ws/v1/cluster/metrics lacks {', '.join(missing)}"))
 
-    def _scheduler(self, scrape: Scrape, payload: Any, url: str) -> None:
+    def _scheduler(self, scrape: Scrape, payload: Any, url: str, paths: list[str]) -> None:
         info = payload.get("scheduler", {}).get("schedulerInfo") if isinstance(payload, dict) else None
         if not isinstance(info, dict):
             raise ScrapeError("parse", f"{url}/ws/v1/cluster/scheduler: no scheduler.schedulerInfo object")
         kind = str(info.get("type", ""))
         if kind == "capacityScheduler":
-            self._capacity_queue(scrape.metrics, info, "root", root=True)
+            self._capacity_queue(scrape.metrics, paths, info, "root", root=True)
         elif kind == "fairScheduler":
             root = info.get("rootQueue")
             if not isinstance(root, dict):
                 raise ScrapeError("parse", f"{url}/ws/v1/cluster/scheduler: fairScheduler without rootQueue")
-            self._fair_queue(scrape.metrics, root)
+            self._fair_queue(scrape.metrics, paths, root)
         elif kind == "fifoScheduler":
-            self._fifo(scrape.metrics, info)
+            self._fifo(scrape.metrics, paths, info)
         else:
             raise ScrapeError("parse", f"{url}/ws/v1/cluster/scheduler: unknown scheduler type {kind!r}")
 
-    def _queue(self, out: MetricSet, path: str, scheduler: str, values: dict[str, float | None]) -> None:
+    def _queue(
+        self, out: MetricSet, paths: list[str], path: str, scheduler: str, values: dict[str, float | None]
+    ) -> None:
+        paths.append(path)
         labels = {m.SOURCE_LABEL: self.name, "queue": path, "scheduler": scheduler}
         out.gauge(
             m.YARN_QUEUE_CAPACITY, "Guaranteed share of the cluster, 0..1", labels, values.get("capacity")
@@ -207,7 +256,9 @@ class YarnCollector(Source):
         )
         out.gauge(m.YARN_QUEUE_USED_MEMORY_BYTES, "Memory used by the queue", labels, values.get("memory"))
 
-    def _capacity_queue(self, out: MetricSet, queue: dict[str, Any], path: str, root: bool = False) -> None:
+    def _capacity_queue(
+        self, out: MetricSet, paths: list[str], queue: dict[str, Any], path: str, root: bool = False
+    ) -> None:
         def pct(key: str) -> float | None:
             value = number(queue.get(key))
             return value / 100 if value is not None else None
@@ -219,6 +270,7 @@ class YarnCollector(Source):
         )
         self._queue(
             out,
+            paths,
             path,
             "capacity",
             {
@@ -232,9 +284,9 @@ class YarnCollector(Source):
             },
         )
         for child in _children(queue, "queues"):
-            self._capacity_queue(out, child, f"{path}.{child.get('queueName', '?')}")
+            self._capacity_queue(out, paths, child, f"{path}.{child.get('queueName', '?')}")
 
-    def _fair_queue(self, out: MetricSet, queue: dict[str, Any]) -> None:
+    def _fair_queue(self, out: MetricSet, paths: list[str], queue: dict[str, Any]) -> None:
         def memory(key: str) -> float | None:
             resource = queue.get(key)
             return number(resource.get("memory")) if isinstance(resource, dict) else None
@@ -248,6 +300,7 @@ class YarnCollector(Source):
         used = memory("usedResources")
         self._queue(
             out,
+            paths,
             str(queue.get("queueName", "root")),
             "fair",
             {
@@ -261,14 +314,41 @@ class YarnCollector(Source):
             },
         )
         for child in _children(queue, "childQueues"):
-            self._fair_queue(out, child)
+            self._fair_queue(out, paths, child)
 
-    def _fifo(self, out: MetricSet, info: dict[str, Any]) -> None:
+    def _fifo(self, out: MetricSet, paths: list[str], info: dict[str, Any]) -> None:
         total = number(info.get("totalNodeCapacity"))
         used = number(info.get("usedNodeCapacity"))
         self._queue(
             out,
+            paths,
             "root",
             "fifo",
             {"capacity": 1.0, "max": 1.0, "used": used / total if used is not None and total else None},
         )
+
+    def _ended(self, scrape: Scrape, payload: Any, url: str, paths: list[str], since_ms: int) -> None:
+        counts, folded, listed, bad = ended_by_queue(payload, url, paths, since_ms, self.config.max_queues)
+        out, labels = scrape.metrics, {m.SOURCE_LABEL: self.name}
+        for (queue, state), count in counts.items():
+            out.gauge(
+                m.YARN_QUEUE_APPS_ENDED,
+                "Applications that ended failed or killed in the window, by queue",
+                {**labels, "queue": queue, "state": state},
+                count,
+            )
+        out.gauge(m.YARN_APPS_QUEUES_FOLDED, "Queues folded into (other)", labels, folded)
+        for error in apps_errors(url, "FAILED,KILLED", listed, bad):
+            scrape.fail(error)
+
+    def _running(self, scrape: Scrape, payload: Any, url: str, paths: list[str]) -> None:
+        rows, listed, bad = longest_running(payload, url, paths, self.config.max_running_applications)
+        for queue, app_id, name, user, seconds in rows:
+            scrape.metrics.gauge(
+                m.YARN_APP_RUNNING_SECONDS,
+                "Elapsed time of a long-running application",
+                {m.SOURCE_LABEL: self.name, "queue": queue, "app_id": app_id, "app_name": name, "user": user},
+                seconds,
+            )
+        for error in apps_errors(url, "RUNNING", listed, bad):
+            scrape.fail(error)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from catalog.durations import Duration
 from catalog.model import Catalog, SparkSource
 from exporters import names as m
 from exporters.runtime import Runtime
@@ -55,7 +56,9 @@ def test_three_jobs_one_failing_are_reported_exactly(spark: tuple[Any, int]) -> 
     with pytest.raises(Exception, match="ZeroDivisionError"):
         sc.parallelize([1, 2], 2).map(lambda x: x // 0).collect()
 
-    config = SparkSource(name="local", service="spark", url=f"http://127.0.0.1:{port}", timeout="5s")
+    config = SparkSource(
+        name="local", service="spark", url=f"http://127.0.0.1:{port}", timeout=Duration.parse("5s")
+    )
     catalog = Catalog.model_validate(
         {"teams": [{"name": "t", "owners": ["t@example.com"]}], "services": [{"name": "spark", "team": "t"}]}
     )
@@ -81,3 +84,15 @@ def test_three_jobs_one_failing_are_reported_exactly(spark: tuple[Any, int]) -> 
     assert metrics.value(m.SPARK_APP_TASKS, **app, status="failed") >= 1
     assert (metrics.value(m.SPARK_APP_MEMORY_MAX_BYTES, **app) or 0) > 0
     assert (metrics.value(m.SPARK_APP_DURATION_SECONDS, **app) or 0) > 0
+    # Local mode runs every task in the driver: it is the one executor with its own series, so its values
+    # are the application's sums.
+    driver = {**app, "executor_id": m.SPARK_DRIVER_ID}
+    assert metrics.value(m.SPARK_EXECUTOR_MEMORY_MAX_BYTES, **driver) == metrics.value(
+        m.SPARK_APP_MEMORY_MAX_BYTES, **app
+    )
+    assert metrics.value(m.SPARK_EXECUTOR_TASKS, **driver, status="failed") == metrics.value(
+        m.SPARK_APP_TASKS, **app, status="failed"
+    )
+    # 4 + 2 tasks of the two good jobs completed (the failing job's tasks may complete or fail).
+    assert (metrics.value(m.SPARK_EXECUTOR_TASKS, **driver, status="completed") or 0) >= 6
+    assert metrics.value(m.SPARK_EXECUTORS_OMITTED, **app) == 0
