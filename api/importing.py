@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,6 +20,9 @@ from catalog.importers.join import (
 )
 from catalog.yaml_dump import YamlDumpError
 
+if TYPE_CHECKING:
+    from catalog.model import Catalog
+
 
 def _convert(kind: str, path: Path, team: str | None) -> ImportResult:
     if kind == "sloth":
@@ -31,7 +35,7 @@ def _convert(kind: str, path: Path, team: str | None) -> ImportResult:
 
 
 def _existing_catalog(
-    catalog: Path | None, out: Path | None, result: ImportResult, console: Console
+    catalog: Path | None, out: Path | None, result: ImportResult, team: str | None, console: Console
 ) -> tuple[Path | None, bool]:
     """The catalog the import joins (given, or the --out directory when it holds one), and whether it loaded."""
     if catalog is None and out is not None and looks_like_catalog(out.parent, out):
@@ -44,8 +48,7 @@ def _existing_catalog(
             )
             return None, True
         result.notes.append(f"joining the catalog in {out.parent} (the --out directory)")
-        join_existing(result, existing)
-        return out.parent, True
+        return out.parent, _join(result, existing, team, out.parent, console)
     if catalog is None:
         return None, True
     try:
@@ -55,8 +58,17 @@ def _existing_catalog(
             console.print(f"[bold red]error:[/] {escape(str(problem))}")
         console.print(f"[bold red]error:[/] --catalog {escape(str(catalog))} is invalid; fix it, then import")
         return catalog, False
-    join_existing(result, existing)
-    return catalog, True
+    return catalog, _join(result, existing, team, catalog, console)
+
+
+def _join(result: ImportResult, existing: Catalog, team: str | None, where: Path, console: Console) -> bool:
+    """Join the catalog at `where`; False after printing why not (a `--team` it does not define)."""
+    try:
+        join_existing(result, existing, team)
+    except SpecImportError as exc:
+        console.print(f"[bold red]error:[/] {escape(f'{where}: {exc}')}; nothing was written")
+        return False
+    return True
 
 
 def run_import(
@@ -68,7 +80,7 @@ def run_import(
     except SpecImportError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         return False
-    catalog, ok = _existing_catalog(catalog, out, result, console)
+    catalog, ok = _existing_catalog(catalog, out, result, team, console)
     if not ok:
         return False
     if catalog is None and team is not None:

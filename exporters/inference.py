@@ -27,8 +27,8 @@ import httpx
 from catalog.model import InferenceSource, JsonStep
 from exporters import names as m
 from exporters.errors import ScrapeError
-from exporters.http import resolve_auth
-from exporters.probe_loop import SHARED, ProbeLoop
+from exporters.http import ACCEPT_ENCODING, inflate, resolve_auth
+from exporters.probe_loop import SHARED, ProbeConnectionError, ProbeLoop, Target
 from exporters.runtime import Scrape, Source
 
 log = logging.getLogger("watchkeeper.exporter")
@@ -64,6 +64,50 @@ def json_path_holds(document: Any, steps: tuple[JsonStep, ...]) -> bool:
                 return False
             node = node[step]
     return node is not None
+
+
+USER_AGENT = "watchkeeper-probe/1"
+
+
+def _proxied(target: Target) -> bool:
+    """True if the environment sends this origin through a proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    minus NO_PROXY), as httpx would."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(target.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass_environment(target.host, proxies)  # type: ignore[attr-defined]
+
+
+def _request(
+    config: InferenceSource, target: Target, auth: httpx.Auth | None
+) -> tuple[list[tuple[str, str]], bytes]:
+    """The probe's headers and body, built once: the defaults httpx sent, the catalog's headers over them,
+    and the auth's Authorization over those (as httpx's auth flow sets it last)."""
+    request = config.request
+    body = b""
+    headers = {
+        "host": ("Host", target.host_header),
+        "accept": ("Accept", "application/json"),
+        "accept-encoding": ("Accept-Encoding", ACCEPT_ENCODING),
+        "user-agent": ("User-Agent", USER_AGENT),
+    }
+    if request.json_body is not None:
+        body = json.dumps(
+            request.json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
+        headers["content-type"] = ("Content-Type", "application/json")
+    elif request.body is not None:
+        body = request.body.encode()
+    if body or request.method in ("POST", "PUT"):
+        headers["content-length"] = ("Content-Length", str(len(body)))
+    for name, value in request.headers.items():
+        headers[name.lower()] = (name, value)
+    if auth is not None:
+        signed = next(auth.auth_flow(httpx.Request(request.method, config.url)))
+        headers["authorization"] = ("Authorization", signed.headers["Authorization"])
+    return list(headers.values()), body
 
 
 @dataclass(frozen=True)
@@ -113,6 +157,9 @@ class InferenceCollector(Source):
         self.loop = loop or SHARED
         self.clock = clock
         self.auth: httpx.Auth | None = resolve_auth(config.auth, f"inference source {config.name}")
+        self.target = Target.parse(config.url)
+        self.proxied = _proxied(self.target)  # then httpx, which speaks to proxies; LeanHttp does not
+        self.headers, self.body = _request(config, self.target, self.auth)
         self.steps = config.json_path()
         self.histogram = LatencyHistogram(bucket_bounds(config))
         self.probes = 0
@@ -164,6 +211,34 @@ class InferenceCollector(Source):
 
     async def _send(self) -> tuple[ProbeResult, bool]:
         """(result, whether its duration is a latency to observe: not for a connection that never opened)."""
+        if self.proxied:
+            return await self._send_httpx()
+        config, limit = self.config, self.loop.http.max_body_bytes
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                answer = await self.loop.lean.request(
+                    self.target, config.request.method, self.headers, self.body, config.tls_verify, limit
+                )
+        except TimeoutError:
+            message = f"{config.url} did not answer within {self.timeout:g}s"
+            return self._result(0, start, "timeout", message), True
+        except ProbeConnectionError as exc:
+            return self._result(0, start, "connection", f"{config.url}: {exc}"), False
+        duration = time.perf_counter() - start
+        body, too_large = answer.body, answer.too_large
+        if answer.encoding not in ("", "identity") and not too_large:
+            try:
+                body = bytes(inflate(body, answer.encoding, limit, config.url))
+            except ScrapeError as exc:
+                if exc.kind != "too_large":
+                    return ProbeResult(answer.status, duration, "shape", str(exc), self.clock()), True
+                too_large = True
+        kind, message = self.check(answer.status, body, too_large, limit)
+        return ProbeResult(answer.status, duration, kind, message, self.clock()), True
+
+    async def _send_httpx(self) -> tuple[ProbeResult, bool]:
+        """The request through httpx, for an endpoint behind a proxy."""
         config, request = self.config, self.config.request
         client = self.loop.http.client(config.tls_verify)
         limit = self.loop.http.max_body_bytes

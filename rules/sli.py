@@ -53,7 +53,7 @@ def sli_expressions(slo: SLO) -> SLIExpressions:
         )
         return SLIExpressions(f"{count}\n-\n{good}", f"{count}\nand on()\n{good}", False, note)
     if sli.raw is not None:
-        return SLIExpressions(fill(sli.raw.error_ratio, w), "vector(1)", time_based=True)
+        return _raw(fill(sli.raw.error_ratio, w))
     if sli.freshness is not None:
         series = f"max({freshness_age(sli.freshness.dataset)})"  # scraped or pushed alike
         return _time_based(series, sli.freshness.max_age.seconds)
@@ -67,3 +67,82 @@ def sli_expressions(slo: SLO) -> SLIExpressions:
 def _time_based(series: str, limit: float) -> SLIExpressions:
     """A gauge that must stay at or under a limit: 1 bad event per evaluation while it is over."""
     return SLIExpressions(f"{series} > bool {number(limit)}", f"{series} >= bool 0", time_based=True)
+
+
+def _raw(ratio: str) -> SLIExpressions:
+    """A raw error ratio: one event per evaluation, but only while its input series exist.
+
+    For `errors / total` the event exists while the denominator does, so a missing errors series (no
+    failure yet) reads 0% errors, and a missing denominator no data; for any other shape, while the ratio
+    itself has a value. Never a constant total, which over missing series would read as 100% good."""
+    denominator = _denominator(ratio)
+    while_ = denominator if denominator is not None else ratio
+    what = "its denominator" if denominator is not None else "the ratio"
+    note = (
+        f"# A raw error ratio: one event per evaluation while {what} exists. With its input series missing\n"
+        "# the total is empty too, so the SLO has no data (WatchkeeperSLONoData), never 0% errors."
+    )
+    return SLIExpressions(ratio, f"vector(1)\nand on()\n({while_})", time_based=True, note=note)
+
+
+def _denominator(expr: str) -> str | None:
+    """The text right of a top-level `/` without modifiers (`a / b`, `(a) / (b)`), else None.
+
+    promql_parser decides the shape; the text is cut from the original at the last `/` outside brackets,
+    strings and comments (the parser's own rendering drops string escapes)."""
+    import promql_parser as pp
+
+    try:
+        tree = pp.parse(expr)
+    except ValueError:
+        return None
+    text = expr.strip()
+    while isinstance(tree, pp.ParenExpr) and text.startswith("(") and _closing(text, 0) == len(text) - 1:
+        tree, text = tree.expr, text[1:-1].strip()
+    if not (isinstance(tree, pp.BinaryExpr) and str(tree.op) == "/" and tree.modifier is None):
+        return None
+    cut = _top_level_slashes(text)
+    if not cut:
+        return None
+    right = text[cut[-1] + 1 :].strip()
+    return right or None
+
+
+def _scan(text: str) -> list[tuple[int, str, int]]:
+    """(index, character, bracket depth) of every character outside strings and `#` comments."""
+    out: list[tuple[int, str, int]] = []
+    depth, i, quote_char = 0, 0, ""
+    while i < len(text):
+        char = text[i]
+        if quote_char:
+            if char == "\\" and quote_char != "`":
+                i += 2
+                continue
+            if char == quote_char:
+                quote_char = ""
+        elif char in "\"'`":
+            quote_char = char
+        elif char == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        else:
+            if char in ")]}":
+                depth -= 1
+            out.append((i, char, depth))
+            if char in "([{":
+                depth += 1
+        i += 1
+    return out
+
+
+def _closing(text: str, start: int) -> int:
+    """The index of the bracket closing the one at `start`, or -1."""
+    for index, char, depth in _scan(text):
+        if index > start and depth == 0 and char in ")]}":
+            return index
+    return -1
+
+
+def _top_level_slashes(text: str) -> list[int]:
+    return [index for index, char, depth in _scan(text) if char == "/" and depth == 0]

@@ -36,7 +36,8 @@ def sli_group(slo: SLO) -> RuleGroup:
     errors5m, total5m = names.SLI_ERRORS_RATE5M, names.SLI_TOTAL_RATE5M
     note = f"{expr.note}\n" if expr.note else ""
     rules = [
-        # An absent error series (no 5xx yet) would hide the whole SLO: fall back to 0 x total.
+        # An absent error series (no 5xx yet) would hide the whole SLO: fall back to 0 x total. Where the
+        # total is absent too (its input series are missing), both stay absent: no data, never 0% errors.
         Rule(record=errors5m, expr=f"{note}({expr.errors})\nor\n(0 * ({expr.total}))", labels=labels),
         Rule(record=total5m, expr=f"{note}{expr.total}", labels=labels),
         Rule(record=names.SLI_TOTAL_RATE1H, expr=f"avg_over_time({total5m}{sel}[1h])", labels=labels),

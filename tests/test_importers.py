@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -36,12 +37,13 @@ SLOTH_INPUTS = [
 ]
 
 
-def _import(kind: str, path: Path, tmp_path: Path) -> dict:
+def _import(kind: str, path: Path, tmp_path: Path) -> dict[str, Any]:
     out = tmp_path / "imported.yaml"
     result = run_cli("import", kind, str(path), "--out", str(out))
     assert result.code == 0, result.output
     load_catalog(out)  # raises if the printed YAML is not a valid catalog
-    return yaml.safe_load(out.read_text())
+    imported: dict[str, Any] = yaml.safe_load(out.read_text())
+    return imported
 
 
 def test_the_corpus_holds_the_expected_specs() -> None:
@@ -337,3 +339,70 @@ def test_metricsql_specs_are_refused_with_the_queries_to_rewrite() -> None:
     assert "MetricsQL" in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 4, result.stderr  # two SLOs, two queries each: one problem per line
+
+
+@pytest.mark.parametrize("joined", ["--catalog", "--out directory"])
+def test_a_misspelt_team_joining_a_catalog_is_an_error_with_a_suggestion(joined: str, tmp_path: Path) -> None:
+    # Before: `--team platfrom` wrote a new team `platfrom` with placeholder owners, and validated.
+    catalog = _example_copy(tmp_path)
+    out = catalog / "new.yaml" if joined == "--out directory" else tmp_path / "new.yaml"
+    extra = ["--catalog", str(catalog)] if joined == "--catalog" else []
+    result = run_cli("import", "sloth", str(GETTING_STARTED), "--team", "platfrom", *extra, "-o", str(out))
+    assert result.code == 1, result.output
+    assert "--team 'platfrom' is not a team of the catalog; did you mean 'platform'?" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert not out.exists()
+    assert run_cli("validate", str(catalog)).code == 0  # the catalog is untouched
+
+
+def test_a_team_far_from_every_catalog_team_lists_them(tmp_path: Path) -> None:
+    catalog = _example_copy(tmp_path)
+    teams = sorted(t["name"] for t in yaml.safe_load((catalog / "teams.yaml").read_text())["teams"])
+    out = tmp_path / "new.yaml"
+    result = run_cli(
+        "import", "sloth", str(GETTING_STARTED), "--team", "zzzz", "--catalog", str(catalog), "-o", str(out)
+    )
+    assert result.code == 1
+    assert f"(its teams: {', '.join(teams)})" in result.stderr
+    assert "define it in the catalog with its owners first" in result.stderr
+    assert not out.exists()
+
+
+def test_without_a_catalog_a_new_team_is_still_written(tmp_path: Path) -> None:
+    out = tmp_path / "solo" / "c.yaml"
+    out.parent.mkdir()
+    result = run_cli("import", "sloth", str(GETTING_STARTED), "--team", "platfrom", "-o", str(out))
+    assert result.code == 0, result.output  # no catalog to check against: the placeholder note instead
+    assert "placeholder owners" in result.stderr
+
+
+def test_the_tier_and_owner_labels_are_noted_as_mapped_not_dropped() -> None:
+    # getting-started.yml: labels owner: "myteam", tier: "2" (Sloth's tier 2 is our `high`).
+    result = run_cli("import", "sloth", str(GETTING_STARTED))
+    assert result.code == 0, result.output
+    assert "label tier='2' is the service's tier: high" in result.stderr
+    assert "label owner='myteam' is the service's team: myteam" in result.stderr
+    assert "tier='2' dropped" not in result.stderr and "owner='myteam' dropped" not in result.stderr
+    overridden = run_cli("import", "sloth", str(GETTING_STARTED), "--team", "data")
+    assert "label owner='myteam' dropped" in overridden.stderr  # --team wins: the label is not used
+
+
+def test_a_tier_label_sloth_does_not_number_is_noted_as_dropped(tmp_path: Path) -> None:
+    spec = GETTING_STARTED.read_text().replace('tier: "2"', "tier: gold")
+    assert "tier: gold" in spec
+    (tmp_path / "s.yml").write_text(spec)
+    result = run_cli("import", "sloth", str(tmp_path / "s.yml"))
+    assert result.code == 0, result.output
+    assert "label tier='gold' dropped: Sloth tiers are 0 to 4" in result.stderr
+    assert "the service's tier is medium" in result.stderr
+
+
+def test_a_new_team_from_the_spec_joining_a_catalog_is_noted(tmp_path: Path) -> None:
+    # getting-started.yml's owner label is "myteam", which the example catalog does not define.
+    catalog = _example_copy(tmp_path)
+    out = tmp_path / "new.yaml"
+    result = run_cli("import", "sloth", str(GETTING_STARTED), "--catalog", str(catalog), "-o", str(out))
+    assert result.code == 0, result.output
+    assert "team 'myteam' (from the spec) is not in the catalog" in result.stderr
+    assert "pass --team to join an existing team" in result.stderr
+    assert yaml.safe_load(out.read_text())["teams"] == [{"name": "myteam", "owners": ["@myteam"]}]

@@ -70,11 +70,16 @@ def slug(text: str) -> str:
     return value[:63].rstrip("-._") or "unnamed"
 
 
-def split_labels(labels: dict[str, Any], result: ImportResult, where: str) -> dict[str, str]:
-    """Drop labels Watchkeeper sets itself, noting each one."""
+def split_labels(
+    labels: dict[str, Any], result: ImportResult, where: str, mapped: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Drop labels Watchkeeper sets itself, noting each one: as mapped (`mapped` says to what, e.g. the
+    service's tier) or as dropped."""
     kept: dict[str, str] = {}
     for key, value in (labels or {}).items():
-        if key in RESERVED_LABELS or key == "owner":
+        if mapped and key in mapped:
+            result.notes.append(f"{where}: label {key}={value!r} {mapped[key]}")
+        elif key in RESERVED_LABELS or key == "owner":
             result.notes.append(
                 f"{where}: label {key}={value!r} dropped; Watchkeeper sets it from the catalog"
             )

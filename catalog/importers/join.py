@@ -9,18 +9,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from catalog.errors import CatalogError, Problem
-from catalog.importers.common import ImportResult
+from catalog.errors import CatalogError, Problem, did_you_mean
+from catalog.importers.common import ImportResult, SpecImportError, slug
 from catalog.loader import catalog_files, load_catalog
 from catalog.model import Catalog
 
 IMPORTED_NAME = "imported.yaml"
 
 
-def join_existing(result: ImportResult, existing: Catalog) -> None:
-    """Drop the teams and services the catalog already defines; the imported SLOs join those."""
+def join_existing(result: ImportResult, existing: Catalog, team: str | None = None) -> None:
+    """Drop the teams and services the catalog already defines; the imported SLOs join those.
+
+    `team` (the `--team` option) must name a team of the catalog: a misspelt one would otherwise become a
+    new team with placeholder owners, silently. SpecImportError says which team was meant."""
     services = {s.name: s for s in existing.services}
     teams = {t.name for t in existing.teams}
+    if team is not None and slug(team) not in teams:
+        hint = did_you_mean(slug(team), teams)
+        raise SpecImportError(
+            f"--team {team!r} is not a team of the catalog{hint or ''}"
+            + ("" if hint else f" (its teams: {', '.join(sorted(teams)) or 'none'})")
+            + "; to add a new team, define it in the catalog with its owners first, then import"
+        )
     for name in list(result.services):
         if name in services:
             result.notes.append(
@@ -34,6 +44,11 @@ def join_existing(result: ImportResult, existing: Catalog) -> None:
             result.notes.append(f"team {name!r} is already defined in the catalog; it is not written again")
         if name in teams or name not in needed:
             del result.teams[name]
+        else:  # from the spec's owner label: new to the catalog, so say so, with the closest existing team
+            result.notes.append(
+                f"team {name!r} (from the spec) is not in the catalog{did_you_mean(name, teams)}; it is written "
+                "as a new team with placeholder owners: pass --team to join an existing team"
+            )
 
 
 def looks_like_catalog(directory: Path, out: Path) -> bool:

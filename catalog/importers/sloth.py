@@ -95,10 +95,21 @@ def _convert_spec(
         raise SpecImportError(f"{where}: spec has no service")
     _check_plugins(spec.get("slo_plugins") or spec.get("sloPlugins"), result, f"{where}: service {service!r}")
     labels = dict(spec.get("labels") or {})
-    owner = team or str(labels.get("owner") or labels.get("team") or service)
+    owner_key = next((k for k in ("owner", "team") if labels.get(k)), None)
+    owner = team or (str(labels[owner_key]) if owner_key else service)
     tier = TIER_LABELS.get(str(labels.get("tier", "")), "medium")
     result.add_service(slug(service), slug(owner), tier)
-    common = split_labels(labels, result, f"service {service}")
+    mapped: dict[str, str] = {}
+    if str(labels.get("tier", "")) in TIER_LABELS:
+        mapped["tier"] = f"is the service's tier: {tier}"
+    elif "tier" in labels:
+        mapped["tier"] = (
+            f"dropped: Sloth tiers are 0 to 4 ({', '.join(f'{k}={v}' for k, v in TIER_LABELS.items())}); "
+            "the service's tier is medium, set it in the catalog"
+        )
+    if owner_key and team is None:
+        mapped[owner_key] = f"is the service's team: {slug(owner)}"
+    common = split_labels(labels, result, f"service {service}", mapped)
     slos = spec.get("slos")
     if not isinstance(slos, list) or not slos:
         raise SpecImportError(f"{where}: service {service!r} has no slos")
