@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-ColumnKind = Literal["num", "cat"]
-Engine = Literal["fast", "evidently"]
+ColumnKind = Literal["num", "cat", "text"]  # "text": Evidently infers Text (strings, mostly unique)
+Engine = Literal["fast", "evidently", "spark"]  # "spark": the fast engine run on Spark DataFrames
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class DriftResult:
     reference_rows: int
     current_rows: int
     problems: list[str] = field(default_factory=list)
+    report: Any = field(default=None, repr=False, compare=False)  # Evidently snapshot (engine="evidently")
 
     @property
     def drifted(self) -> int:
