@@ -14,7 +14,9 @@ scrape, as Prometheus opens when keep-alive has lapsed).
 2. Gzip bombs: four HDFS sources whose NameNode sends a 2 MB gzip body of 2 GB of zeros, and one healthy,
    under 50 concurrent scrapes for 3 rounds 1.1 s apart (each a new collection). Reported: the exporter's
    peak RSS (VmHWM) and its RSS after, and the healthy source's own scrape duration.
-3. Gzip answers: an HDFS source with 7,000 DataNodes (about 49,000 series): the body's size and the time
+3. Many beans (`--parts beans`): fifteen HDFS sources whose NameNode answers both /jmx queries with
+   300,000 small beans (17 MB of JSON, under the body limit), and one healthy, as part 2.
+4. Gzip answers: an HDFS source with 7,000 DataNodes (about 49,000 series): the body's size and the time
    to compress it at zlib levels 1, 6 and 9, and the scrape time with and without Accept-Encoding: gzip.
 
 Baseline in the same run: `--baseline old` runs parts 1 and 2 against the exporter of the last commit
@@ -34,11 +36,12 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,11 +63,13 @@ def child_upstreams(kinds: list[str]) -> None:
 
     bomb = gzip_bomb(2000) if "bomb" in kinds else b""
     gz = (("Content-Encoding", "gzip"),)
-    routes = {
+    many = many_beans() if "beans" in kinds else b""
+    routes: dict[str, Callable[[], Any]] = {
         "healthy": nn_routes,
         "hanging": lambda: nn_routes(fs=Reply(FSNAMESYSTEM_JSON.encode(), delay=3)),
         "bomb": lambda: nn_routes(fs=Reply(bomb, headers=gz), info=Reply(bomb, headers=gz)),
         "big": lambda: nn_routes(info=_namenode_with_datanodes(7000)),
+        "beans": lambda: nn_routes(fs=Reply(many), info=Reply(many)),
     }
     with ExitStack() as stack:
         served = [stack.enter_context(serve(routes[kind]())) for kind in kinds]
@@ -74,6 +79,12 @@ def child_upstreams(kinds: list[str]) -> None:
                 print(json.dumps([len(s.requests) for s in served]), flush=True)
             else:
                 break
+
+
+def many_beans(count: int = 300_000) -> bytes:
+    """A hostile /jmx answer: 300,000 small beans, about 17 MB of JSON (under the 20 MB body limit)."""
+    beans = [{"name": f"Hadoop:service=NameNode,name=Bean{i}", "Value": i} for i in range(count)]
+    return json.dumps({"beans": beans}, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -231,10 +242,10 @@ def concurrency(label: str, code: Path, tmp: Path, levels: list[int], rounds: in
                     time.sleep(1.2)  # let the last collection age past min_interval
 
 
-def bombs(label: str, code: Path, tmp: Path) -> None:
-    with upstreams(["bomb", "bomb", "bomb", "bomb", "healthy"]) as ups:
-        sources = [source(f"bomb{i}", url, "10s") for i, url in enumerate(ups.urls[:4])]
-        sources.append(source("healthy", ups.urls[4], "10s"))
+def bombs(label: str, code: Path, tmp: Path, kind: str = "bomb", count: int = 4) -> None:
+    with upstreams([kind] * count + ["healthy"]) as ups:
+        sources = [source(f"bomb{i}", url, "10s") for i, url in enumerate(ups.urls[:count])]
+        sources.append(source("healthy", ups.urls[count], "10s"))
         with exporter(code, sources, tmp) as run:
             idle = run.rss_mb()[0]
             durations, levels = [], []
@@ -334,6 +345,17 @@ def main() -> None:
             print("|---|---|---|---|---|---|---|")
             for label, code in trees:
                 bombs(label, code, tmp)
+        if "beans" in parts:
+            print(
+                "\n15 NameNodes answering 300,000 beans (17 MB of JSON) and one healthy source, 50 concurrent"
+            )
+            print("scrapes x 3 rounds:")
+            print(
+                "| exporter | idle RSS MiB | peak RSS MiB | RSS after MiB | healthy source ms | p50 / p99 s | errors |"
+            )
+            print("|---|---|---|---|---|---|---|")
+            for label, code in trees:
+                bombs(label, code, tmp, "beans", 15)
         if "gzip" in parts:
             gzip_answers(tmp)
 

@@ -38,6 +38,20 @@ class Problem:
         }
 
 
+MAX_SHOWN = 100
+"""Problems printed as text; the rest are counted ("...and N more"), so 200,000 errors print in a blink."""
+MAX_SHOWN_JSON = 1000
+"""Problems in `validate --format json`; the output says how many were omitted."""
+MAX_DETAILED = 1000
+"""Problems given a full explanation (suggestions, allowed keys); later ones get a plain message, so
+collecting 200,000 of them stays fast. Only the first MAX_SHOWN_JSON are ever shown."""
+
+
+def more(count: int, kind: str = "error") -> str:
+    """`...and 12 more errors`."""
+    return f"…and {count} more {kind}{'s' if count != 1 else ''}"
+
+
 class CatalogError(Exception):
     """Raised when a catalog is invalid; holds every problem found in one run."""
 
@@ -45,7 +59,9 @@ class CatalogError(Exception):
         self.problems = [p for p in problems if p.level == "error"]
         self.warnings = [p for p in problems if p.level == "warning"]
         count = len(self.problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems[:MAX_SHOWN])
+        if count > MAX_SHOWN:
+            lines += f"\n  {more(count - MAX_SHOWN)}"
         super().__init__(f"catalog has {count} error{'s' if count != 1 else ''}:\n{lines}")
 
 

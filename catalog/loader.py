@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from catalog.errors import CatalogError, Problem, did_you_mean
+from catalog.claims import check_claims
+from catalog.errors import MAX_DETAILED, CatalogError, Problem, did_you_mean
 from catalog.fields import NAME_RE
 from catalog.files import display_path, find_files
 from catalog.gc_pause import gc_paused
@@ -33,7 +34,7 @@ from catalog.model import (
     Team,
     YarnSource,
 )
-from catalog.suggest import NameIndex
+from catalog.suggest import NameIndex, misspelt_required
 from catalog.yaml_source import PathKey, YamlDocument, read_yaml
 
 ENTRY_MODELS: dict[str, type[BaseModel]] = {
@@ -158,6 +159,12 @@ def _display(path: Path) -> str:
 
 
 def _collect_document(doc: YamlDocument, out: _Collected, problems: list[Problem]) -> None:
+    for text, value, line, column in doc.base60:
+        message = (
+            f"{text} is a YAML 1.1 base-60 number, read as {value}, not {text}; write the number itself, "
+            f"or quote it ('{text}') if it is text"
+        )
+        problems.append(Problem(doc.file, "", message, line=line, column=column))
     data = doc.data
     if data is None or data == {}:
         return
@@ -261,19 +268,38 @@ def _collect_list(
         try:
             entry = adapter.validate_python(raw)
         except ValidationError as exc:
-            problems.extend(_explain(exc, model, origin))
+            problems.extend(_explain(exc, model, origin, detailed=MAX_DETAILED - len(problems)))
             continue
         out.add(section, entry, origin)
 
 
-def _explain(exc: ValidationError, model: type[BaseModel], origin: Origin) -> Iterator[Problem]:
-    for err in exc.errors(include_url=False):
-        loc = tuple(
-            p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
-        )
+def _explain(
+    exc: ValidationError, model: type[BaseModel], origin: Origin, detailed: int = MAX_DETAILED
+) -> Iterator[Problem]:
+    """The problems of one entry; past the first `detailed` of them an unknown key gets no suggestion.
+    A misspelt required key (`objectiv`) is one error, not an unknown key plus a missing one."""
+    errors = exc.errors(include_url=False)
+    misspelt = misspelt_required(
+        [_loc(e) for e in errors if e["type"] == "extra_forbidden"],
+        [_loc(e) for e in errors if e["type"] == "missing"],
+    )
+    for index, err in enumerate(errors):
+        loc = _loc(err)
         kind = err["type"]
+        if kind == "missing" and loc in misspelt.values():
+            continue  # reported with the misspelt key
         if kind == "extra_forbidden":
             key = str(err["loc"][-1])  # unfiltered: an unknown key may itself hold "[" (found by fuzzing)
+            if loc in misspelt:
+                meant = str(misspelt[loc][-1])
+                message = (
+                    f"unknown key {key!r}; did you mean {meant!r}? (required here: rename {key} to {meant})"
+                )
+                yield origin.problem(message, loc)
+                continue
+            if index >= detailed:
+                yield origin.problem(f"unknown key {key!r}", loc)
+                continue
             fields = _fields_at(model, loc[:-1] if loc and loc[-1] == err["loc"][-1] else loc)
             message = f"unknown key {key!r}{did_you_mean(key, fields)}"
             if fields:
@@ -304,6 +330,13 @@ def _explain(exc: ValidationError, model: type[BaseModel], origin: Origin) -> It
         else:
             message = _clean(err["msg"])
         yield origin.problem(message, loc)
+
+
+def _loc(err: Any) -> tuple[Any, ...]:
+    """An error's location without pydantic's union and validator steps."""
+    return tuple(
+        p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    )
 
 
 def _clean(message: str) -> str:
@@ -390,6 +423,13 @@ def _cross_check(c: _Collected) -> list[Problem]:
                 )
             )
 
+    problems.extend(
+        check_claims(
+            c.get("services"),
+            {k: c.names(f"sources.{k}") for k in ("kafka", "yarn", "spark")},
+            c.kafka_sources(),
+        )
+    )
     owned = {r.get("team") for r, _ in c.raw_entries("services")}
     for team, origin in c.get("teams"):
         if team.name not in owned:

@@ -87,6 +87,13 @@ def sli_query_error(query: str) -> str | None:
     except ValueError as exc:
         reason = str(exc)
         return f"{reason}{_fix(query, reason)}"
+    quoted = quoted_name(query)
+    if quoted is not None:
+        return (
+            f"it quotes the name {quoted}, the Prometheus 3 syntax for UTF-8 metric and label names, which "
+            "Prometheus 2 (and its promtool) cannot parse; use a name of letters, digits, _ and : "
+            '(write {__name__="x"} for a metric name in braces)'
+        )
     masked = _STRING.sub('""', query)
     huge = next((m.group() for m in _NUMBER.finditer(masked) if math.isinf(float(m.group()))), None)
     if huge is not None:
@@ -118,6 +125,38 @@ def sli_query_error(query: str) -> str | None:
             f"it returns {kind}, but an SLI query must return an instant vector, as sum(rate(x[{{{{window}}}}])) "
             "does; wrap a scalar in vector(...) or drop the outer range"
         )
+    return None
+
+
+_GROUPING_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+
+
+def quoted_name(query: str) -> str | None:
+    """The first quoted metric or label name (`{"ünï"}`, `x{"a.b"="1"}`, `by ("a.b")`: Prometheus 3 syntax)
+    in a query, or None: a string right after `{`, `(` or `,` inside a selector's braces or a grouping's
+    parentheses. promql_parser reads them; promtool 2.x does not (checked against promtool 2.42)."""
+    stack: list[str] = []
+    previous = ""
+    index = 0
+    while index < len(query):
+        char = query[index]
+        if char in "\"'`":
+            match = _STRING.match(query, index)
+            end = match.end() if match else len(query)
+            if stack and stack[-1] in {"{", "by"} and previous in {"{", "(", ","}:
+                return query[index:end]
+            previous, index = '"', end
+            continue
+        if char == "{":
+            stack.append("{")
+        elif char == "(":
+            word = _IDENT_BEFORE.search(query[:index])
+            stack.append("by" if word and word.group(1).lower() in _GROUPING_WORDS else "(")
+        elif char in ")}" and stack:
+            stack.pop()
+        if not char.isspace():
+            previous = char
+        index += 1
     return None
 
 

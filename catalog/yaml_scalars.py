@@ -15,6 +15,7 @@ from yaml.resolver import Resolver
 
 _P = "tag:yaml.org,2002:"
 STR, INT, MERGE, VALUE, SEQ, MAP = (_P + t for t in ("str", "int", "merge", "value", "seq", "map"))
+FLOAT = _P + "float"
 SCALAR_TAGS = frozenset(_P + t for t in ("null", "bool", "int", "float", "binary", "timestamp", "str"))
 """The tags a catalog scalar may carry; anything else (`!!python/...`, local tags) is refused."""
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.events import DocumentStartEvent
+from yaml.events import DocumentStartEvent, ScalarEvent
 
 from catalog.errors import Problem
 from catalog.yaml_build import Builder, Lines, RefusedError
+from catalog.yaml_scalars import FLOAT, INT, read_scalar, resolve
 
 PathKey = tuple[str | int, ...]
 
@@ -31,6 +32,9 @@ class YamlDocument:
     root: Lines | None = None
     surrogate_free: bool = False
     """True when libyaml read the file: it refuses surrogate escapes, so no string holds a lone surrogate."""
+    base60: list[tuple[str, str, int, int]] = field(default_factory=list)
+    """Plain scalars YAML 1.1 reads as base-60 numbers (`1:39` is 99), with that value, line and column: the
+    loader refuses them, since no catalog field means one (the data still equals PyYAML's)."""
 
     def line_of(self, path: PathKey) -> int | None:
         """The line of the deepest node on `path` that is known (a key's line for a mapping value)."""
@@ -80,14 +84,48 @@ def _read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             return None, Problem(display, "", f"not a regular file ({file_kind(mode)}); give a YAML file")
+        data = b""
         try:
-            return handle.read().decode("utf-8"), None
+            data = handle.read()
+            wide = _wide_encoding(data) if b"\x00" in data[:512] else None
+            if wide is None:
+                return data.decode("utf-8"), None
+            return None, Problem(
+                display, "", f"cannot read file: it is {wide} text, not UTF-8; save it as UTF-8", line=1
+            )
         except UnicodeDecodeError as exc:
+            wide = _wide_encoding(data)
+            if wide:
+                return None, Problem(
+                    display, "", f"cannot read file: it is {wide} text, not UTF-8; save it as UTF-8", line=1
+                )
             return None, Problem(
                 display, "", f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})"
             )
         except OSError as exc:
             return None, Problem(display, "", f"cannot read file: {exc.strerror}")
+
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian, with a byte-order mark)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian, with a byte-order mark)"),
+    (b"\xff\xfe", "UTF-16 (little-endian, with a byte-order mark)"),
+    (b"\xfe\xff", "UTF-16 (big-endian, with a byte-order mark)"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32, as an editor on Windows may save a file: by its byte-order mark, or by the NUL
+    byte beside each ASCII character; None for anything else."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:512]
+    if len(head) >= 4 and head[1::2].count(0) > len(head) * 0.4 and not head[::2].count(0):
+        return "UTF-16 (little-endian)"
+    if len(head) >= 4 and head[::2].count(0) > len(head) * 0.4 and not head[1::2].count(0):
+        return "UTF-16 (big-endian)"
+    return None
 
 
 def file_kind(mode: int) -> str:
@@ -144,6 +182,7 @@ def _parse(
     builder = Builder(display)
     feed = builder.feed
     documents, second_line = 0, 0
+    base60: list[tuple[str, str, int, int]] = []
     parser = loader(text)
     try:
         get_event = parser.get_event
@@ -153,6 +192,8 @@ def _parse(
                 if documents == 2 and event.start_mark is not None:
                     second_line = event.start_mark.line + 1
             elif documents == 1:
+                if type(event) is ScalarEvent and ":" in event.value and event.implicit[0]:
+                    _note_base60(event, base60)
                 feed(event)
     finally:
         parser.dispose()
@@ -171,6 +212,22 @@ def _parse(
     if not builder.done:
         return YamlDocument(display, {}), builder.problems
     return (
-        YamlDocument(display, builder.root, builder.root_lines, surrogate_free=loader is yaml.CSafeLoader),
+        YamlDocument(
+            display,
+            builder.root,
+            builder.root_lines,
+            surrogate_free=loader is yaml.CSafeLoader,
+            base60=base60,
+        ),
         builder.problems,
     )
+
+
+def _note_base60(event: ScalarEvent, found: list[tuple[str, str, int, int]]) -> None:
+    tag = resolve(event.value)
+    if tag in {INT, FLOAT} and event.start_mark is not None:
+        try:
+            value = str(read_scalar(tag, event.value, event))
+        except ValueError:  # the builder reports it
+            return
+        found.append((event.value, value, event.start_mark.line + 1, event.start_mark.column + 1))

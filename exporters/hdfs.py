@@ -13,7 +13,7 @@ import httpx
 from catalog.model import HdfsSource
 from exporters import names as m
 from exporters.errors import ScrapeError
-from exporters.http import PARSE_INLINE_BYTES, endpoint, resolve_auth
+from exporters.http import PARSE_INLINE_BYTES, ItemLimit, endpoint, resolve_auth
 from exporters.metric_set import MetricSet, number
 from exporters.runtime import Scrape, Source, http_settings
 
@@ -24,6 +24,11 @@ DATANODE_INFO = "Hadoop:service=DataNode,name=DataNodeInfo"
 DataNodeTables = tuple[dict[str, Any], dict[str, Any]]
 """NameNodeInfo's (LiveNodes, DeadNodes), decoded from their JSON strings."""
 HA_STATES = ("active", "standby", "observer", "initializing", "stopping")
+MAX_BEANS = 1000
+"""Beans a /jmx answer to one of our queries may hold; more is not a NameNode answering it."""
+SMALL_BEAN_BYTES = 4 * 1024 * 1024
+"""Body limit for the FSNamesystem* and DataNodeInfo queries (a few KB from a real NameNode or DataNode);
+NameNodeInfo, whose LiveNodes table grows with the cluster, keeps the 20 MB limit."""
 INLINE_DATANODES = 2000
 """Up to this many DataNodes, their series are built on the event loop; more go to the worker pool."""
 
@@ -53,6 +58,13 @@ _REQUIRED = (
     "CorruptBlocks",
     "UnderReplicatedBlocks",
 )
+
+
+def bean_limit(query: str) -> ItemLimit:
+    """At most MAX_BEANS beans in the answer to `query` (a NameNode answers each of ours with one or two),
+    counted by their `"name"` keys while the body streams in (a quote inside a JSON string is escaped, so
+    LiveNodes' table is not counted): 300,000 small beans are 17 MB of JSON but 110 MB parsed."""
+    return ItemLimit(b'"name"', MAX_BEANS, f"beans in answer to qry={query} (it matches one or two)")
 
 
 def beans(payload: Any, url: str) -> dict[str, dict[str, Any]]:
@@ -89,7 +101,13 @@ class HdfsCollector(Source):
     async def _jmx(self, scrape: Scrape, base: str, query: str) -> dict[str, dict[str, Any]]:
         url = f"{base.rstrip('/')}/jmx"
         payload = await scrape.http.get_json(
-            url, params={"qry": query}, timeout=self.timeout, auth=self.auth, verify=self.config.tls_verify
+            url,
+            params={"qry": query},
+            timeout=self.timeout,
+            auth=self.auth,
+            verify=self.config.tls_verify,
+            max_bytes=None if query == NAMENODE_INFO else SMALL_BEAN_BYTES,
+            items=bean_limit(query),
         )
         return beans(payload, url)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,10 @@ MAX_INFLATING = 4
 however many sources send bombs."""
 PARSE_INLINE_BYTES = 256 * 1024
 """Bodies up to this size are parsed on the event loop (a few ms); larger ones in the worker pool."""
+MAX_LARGE_BODIES = 4
+"""Bodies past PARSE_INLINE_BYTES (or compressed) held at once, from their first large chunk until parsed:
+however many sources send 17 MB answers under 50 concurrent scrapes, the exporter holds at most this many
+(80 MB of bodies). Small bodies never wait for a slot, so healthy sources are not queued behind them."""
 _IDENTITY = ("", "identity")
 _ENCODINGS = (*_IDENTITY, "gzip", "x-gzip", "deflate")
 T = TypeVar("T")
@@ -129,9 +134,65 @@ def parse_json(body: bytes | bytearray, url: str) -> Any:
     try:
         return json.loads(body)
     except ValueError as exc:
+        if "integer string conversion" in str(exc):  # not Python's advice to raise its limit
+            digits = sys.get_int_max_str_digits()
+            raise ScrapeError(
+                "parse", f"{url} sent JSON with a number of more than {digits} digits"
+            ) from None
         raise ScrapeError("parse", f"{url} sent malformed or truncated JSON: {exc}") from None
     except RecursionError:
         raise ScrapeError("parse", f"{url} sent JSON nested too deeply to read") from None
+
+
+def protocol_error(url: str, exc: httpx.RemoteProtocolError) -> ScrapeError:
+    """A peer that closed before answering is `connection`; one that answered with something that is not
+    HTTP (random bytes, a header line past h11's limit) is `parse`: it is reachable, its answer is bad."""
+    text = str(exc)
+    if "disconnected without sending" in text or "peer closed connection" in text:
+        return ScrapeError("connection", f"{url}: {type(exc).__name__}: {shown(exc, 200)}")
+    return ScrapeError("parse", f"{url} did not answer with valid HTTP: {shown(text, 200)}")
+
+
+class ItemLimit:
+    """Counts a marker (such as `"name"`, a key each item holds once) in a body as it streams in, and
+    refuses it (`too_large`) past `limit`: an answer of 300,000 small items is stopped after the first
+    thousand, before most of it is read and long before the 110 MB its parse would take."""
+
+    def __init__(self, marker: bytes, limit: int, what: str) -> None:
+        self.marker, self.limit, self.what = marker, limit, what
+        self.count = 0
+        self._tail = b""
+
+    def feed(self, data: bytes | bytearray, url: str) -> None:
+        keep = len(self.marker) - 1  # an occurrence across the boundary starts in the last `keep` bytes
+        window = self._tail + bytes(data[:keep])
+        self.count += window.count(self.marker) + data.count(self.marker)
+        self._tail = (self._tail + bytes(data[-keep:]))[-keep:]
+        if self.count > self.limit:
+            raise ScrapeError("too_large", f"{url} sent more than {self.limit} {self.what}")
+
+
+def _limited_json(body: bytes | bytearray, url: str, items: ItemLimit | None) -> Any:
+    if items is not None:
+        items.feed(body, url)
+    return parse_json(body, url)
+
+
+class _Slot:
+    """One of MAX_LARGE_BODIES places for a large body, taken at most once per request."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore, self.held = semaphore, False
+
+    async def acquire(self) -> None:
+        if not self.held:
+            await self._semaphore.acquire()
+            self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._semaphore.release()
 
 
 class HttpPool:
@@ -143,6 +204,7 @@ class HttpPool:
         self.max_body_bytes = max_body_bytes
         self._workers: ThreadPoolExecutor | None = None
         self._inflating: asyncio.Semaphore | None = None
+        self._large: asyncio.Semaphore | None = None
 
     def client(self, verify: bool | str) -> httpx.AsyncClient:
         key = str(verify)
@@ -170,9 +232,32 @@ class HttpPool:
         timeout: float,
         auth: httpx.Auth | None = None,
         verify: bool | str = True,
+        max_bytes: int | None = None,
+        items: ItemLimit | None = None,
     ) -> Any:
-        """GET a JSON document; raise ScrapeError with the kind of failure."""
-        limit = self.max_body_bytes
+        """GET a JSON document; raise ScrapeError with the kind of failure. `max_bytes` lowers the body
+        limit for this request; `items` refuses a body holding more items than it allows, as it streams
+        in (a compressed body once decoded), before it is parsed."""
+        if self._large is None:
+            self._large = asyncio.Semaphore(MAX_LARGE_BODIES)
+        slot = _Slot(self._large)
+        try:
+            return await self._get_json(url, params, timeout, auth, verify, max_bytes, items, slot)
+        finally:
+            slot.release()
+
+    async def _get_json(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        timeout: float,
+        auth: httpx.Auth | None,
+        verify: bool | str,
+        max_bytes: int | None,
+        items: ItemLimit | None,
+        slot: _Slot,
+    ) -> Any:
+        limit = min(self.max_body_bytes, max_bytes or self.max_body_bytes)
         try:
             async with self.client(verify).stream(
                 "GET", url, params=params, timeout=timeout, auth=auth
@@ -194,16 +279,24 @@ class HttpPool:
                 if declared.isdigit() and int(declared) > limit:
                     raise ScrapeError("too_large", f"{url} sent {declared} bytes (limit {limit})")
                 body = bytearray()
+                streamed = items if encoding in _IDENTITY else None
                 async for chunk in response.aiter_raw():
                     body += chunk
+                    if streamed is not None:
+                        streamed.feed(chunk, url)
                     if len(body) > limit:
                         del body[:]
                         raise ScrapeError("too_large", f"{url} sent more than {limit} bytes")
+                    if len(body) > PARSE_INLINE_BYTES:
+                        await slot.acquire()  # wait here, reading no more, while others hold theirs
         except httpx.TimeoutException:
             raise ScrapeError("timeout", f"{url} did not answer within {timeout:g}s") from None
+        except httpx.RemoteProtocolError as exc:
+            raise protocol_error(url, exc) from None
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise ScrapeError("connection", f"{url}: {type(exc).__name__}: {shown(exc, 200)}") from None
         if encoding not in _IDENTITY:
+            await slot.acquire()
             if self._inflating is None:
                 self._inflating = asyncio.Semaphore(MAX_INFLATING)
             async with self._inflating:
@@ -212,9 +305,11 @@ class HttpPool:
                 while not inflater.done:
                     await self.offload(inflater.step)
                 body = inflater.out
+        recount = items if encoding not in _IDENTITY else None  # counted on the decoded bytes
         if len(body) > PARSE_INLINE_BYTES:
-            return await self.offload(parse_json, body, url)
-        return parse_json(body, url)
+            await slot.acquire()
+            return await self.offload(_limited_json, body, url, recount)
+        return _limited_json(body, url, recount)
 
     async def aclose(self) -> None:
         for client in self._clients.values():

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from catalog.durations import Duration
 from catalog.gc_pause import gc_paused
-from catalog.links import service_dashboard_uid
 from catalog.model import SLO, Catalog
 from exporters.names import EXPORTER_JOB
 from rules import names
@@ -21,6 +20,7 @@ from rules.components import (
 )
 from rules.components.freshness import volume_recordings
 from rules.groups import Rule, RuleGroup
+from rules.ownership import OWNERSHIP_FILE, ownership_group, ownership_tests, partition_tests, untestable
 from rules.promql import matchers
 from rules.slo_alerts import alert_group, unreachable_windows
 from rules.slo_recordings import meta_group, sli_group
@@ -112,7 +112,7 @@ def generate_rules(
 
 def _generate(catalog: Catalog, grafana_url: str, with_tests: bool) -> RuleSet:
     if with_tests:
-        from rules.unit_tests import component_tests, no_data_test, slo_tests
+        from rules.unit_tests import Peer, component_tests, no_data_test, slo_tests
     result = RuleSet()
     for team in catalog.teams:
         slos = [s for s in catalog.slos if catalog.team_of(s.service).name == team.name]
@@ -123,12 +123,14 @@ def _generate(catalog: Catalog, grafana_url: str, with_tests: bool) -> RuleSet:
         alerts: list[Rule] = []
         tests: list[Test] = []
         notes: list[str] = []
+        burn = {id(slo): alert_group(slo, catalog, grafana_url) for slo in slos}
         for slo in slos:
-            alert = alert_group(slo, catalog, grafana_url)
+            alert = burn[id(slo)]
             groups += [sli_group(slo), meta_group(slo, catalog), alert]
             alerts += alert.rules
             if with_tests:
-                cases, note = slo_tests(slo, catalog, alert.rules)
+                peers = [Peer(p, burn[id(p)].rules) for p in slos if p is not slo]
+                cases, note = slo_tests(slo, catalog, alert.rules, peers)
                 tests += cases
                 notes += [note] if note else []
             if slo.sli.kind == "raw" and (reason := _raw_sli_untestable(slo)):
@@ -145,12 +147,26 @@ def _generate(catalog: Catalog, grafana_url: str, with_tests: bool) -> RuleSet:
             result.tests[filename] = tests + no_data_test(slos, catalog, alerts)
             result.test_notes[filename] = notes
     result.warnings += uncollected_warnings(catalog)
-    for owner, component in component_alerts(catalog, grafana_url, service_dashboard_uid).items():
+    components = component_alerts(catalog, grafana_url)
+    for owner, component in components.items():
         filename = f"components-{owner}.rules.yml"
         volume = volume_recordings(catalog, owner)  # recorded before the alerts that read them
         result.files[filename] = [*([volume] if volume else []), component_group(owner, component)]
         if with_tests:
-            result.tests[filename] = component_tests(component)
+            result.tests[filename] = component_tests([a for a in component if not untestable(a)])
+            result.warnings += [
+                f"{a.rule.alert} for {a.rule.labels.get('service')} on {a.rule.labels.get('source')}: no name "
+                "was found that this owner's share selects (a claim that wins nothing, or claims that leave "
+                "nothing unclaimed), so its generated tests are skipped"
+                for a in component
+                if untestable(a)
+            ]
+            result.tests[filename] += partition_tests(owner, components)  # claims: each part fires once
+    ownership = ownership_group(catalog)  # who owns each consumer group, topic, queue and Spark app
+    if ownership is not None:
+        result.files[OWNERSHIP_FILE] = [ownership]
+        if with_tests:
+            result.tests[OWNERSHIP_FILE] = ownership_tests(catalog, ownership)
     result.files[SELF_FILE] = [self_monitoring_group()]
     if with_tests:
         result.tests[SELF_FILE] = _self_tests(result.files[SELF_FILE][0])

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
+from typing import Any
 
 import promql_parser as pp
 
@@ -67,8 +68,8 @@ def raw_feed(slo: SLO) -> RawFeed:
     if sli.events is not None:
         total = _query(sli.events.total)
         if sli.events.errors is not None:
-            return RawFeed(_events(_query(sli.events.errors), total, errors_form=True))
-        return RawFeed(_events(_query(sli.events.good or ""), total, errors_form=False))
+            return RawFeed(_events(_query(sli.events.errors, zero_ok=True), total, errors_form=True))
+        return RawFeed(_events(_query(sli.events.good or "", zero_ok=True), total, errors_form=False))
     if sli.raw is not None:
         expr = _parse(sli.raw.error_ratio)
         while isinstance(expr, pp.ParenExpr):
@@ -77,7 +78,8 @@ def raw_feed(slo: SLO) -> RawFeed:
             raise UnsupportedSLIError(
                 "a raw error_ratio is synthesised only as `errors / total` of summed rates"
             )
-        return RawFeed(_events(_linear(expr.lhs), _linear(expr.rhs), errors_form=True), ratio_sli=True)
+        errors = _linear(expr.lhs, zero_ok=True)
+        return RawFeed(_events(errors, _linear(expr.rhs), errors_form=True), ratio_sli=True)
     raise UnsupportedSLIError(f"a {sli.kind} SLI is fed its exporter series")
 
 
@@ -145,14 +147,33 @@ def _parse(template: str) -> pp.Expr:
         raise UnsupportedSLIError(f"promql_parser cannot parse the query: {exc}") from None
 
 
-def _query(template: str) -> Query:
-    return _linear(_parse(template))
+def _query(template: str, zero_ok: bool = False) -> Query:
+    return _linear(_parse(template), zero_ok)
 
 
-def _linear(expr: pp.Expr) -> Query:
-    """A query as a sum of per-selector rates: `sum(rate(s[5m]))`, `(...)`, and `+`/`-` of those."""
+def _is_zero_vector(expr: pp.Expr) -> bool:
+    while isinstance(expr, pp.ParenExpr):
+        expr = expr.expr
+    if not (isinstance(expr, pp.Call) and expr.func.name == "vector" and len(expr.args) == 1):
+        return False
+    arg = expr.args[0]
+    return type(arg).__name__ == "NumberLiteral" and arg.val == 0
+
+
+def _linear(expr: pp.Expr, zero_ok: bool = False) -> Query:
+    """A query as a sum of per-selector rates: `sum(rate(s[5m]))`, `(...)`, and `+`/`-` of those; with
+    `zero_ok` also `... or vector(0)` (an errors or good query: the raw series keep the sum present from
+    the first rate on, so the 0 shows only at minute 0, where the total is absent and the SLI reads no
+    ratio; the recordings and the simulation agree there)."""
     if isinstance(expr, pp.ParenExpr):
-        return _linear(expr.expr)
+        return _linear(expr.expr, zero_ok)
+    if (
+        zero_ok
+        and isinstance(expr, pp.BinaryExpr)
+        and str(expr.op) == "or"
+        and _is_zero_vector(expr.rhs)  # the left side is a sum without labels: any on()/ignoring() matches
+    ):
+        return _linear(expr.lhs)
     if isinstance(expr, pp.AggregateExpr):
         modifier = expr.modifier
         grouped = modifier is not None and (modifier.type != pp.AggModifierType.By or modifier.labels)
@@ -225,9 +246,15 @@ def _satisfy(rules: list[tuple[str, str]]) -> str | None:
     return None
 
 
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
 def _key(labels: dict[str, str]) -> SeriesKey | None:
+    """The series of these labels; None without a metric name promtool's series notation can write."""
     name = labels.pop("__name__", "")
-    return (name, tuple(sorted((k, v) for k, v in labels.items() if v))) if name else None
+    if not _METRIC_NAME.fullmatch(name):
+        return None
+    return name, tuple(sorted((k, v) for k, v in labels.items() if v))
 
 
 def _concrete(selector: Selector) -> SeriesKey | None:
@@ -320,3 +347,84 @@ def _solve(
         if w1 > 0 and w2 > 0:
             return {k1: w1, k2: w2}
     return None
+
+
+# --- what a query reads ----------------------------------------------------------------------------
+
+
+def _children(node: Any) -> list[Any]:
+    kind = type(node).__name__
+    if kind == "Call":
+        return list(node.args)
+    if kind == "AggregateExpr":
+        return [node.expr, node.param]
+    if kind == "MatrixSelector":
+        return [node.vector_selector]
+    if kind in {"ParenExpr", "UnaryExpr", "SubqueryExpr"}:
+        return [node.expr]
+    if kind == "BinaryExpr":
+        return [node.lhs, node.rhs]
+    return []
+
+
+def _names(node: Any, out: set[str]) -> bool:
+    """Add the metric names the expression selects to `out`; False if a selector names none exactly."""
+    if type(node).__name__ == "VectorSelector":
+        named = [
+            m.value for m in node.matchers.matchers if m.name == "__name__" and str(m.op) == "MatchOp.Equal"
+        ]
+        if node.name:
+            named.append(node.name)
+        out.update(named)
+        return bool(named)
+    return all(_names(child, out) for child in _children(node) if child is not None)
+
+
+def read_names(queries: list[str]) -> set[str] | None:
+    """Every metric name the queries select, or None if one selects by other labels only (or a regex)."""
+    out: set[str] = set()
+    for query in queries:
+        try:
+            tree = pp.parse(fill(query, FIVE_MINUTES))
+        except (ValueError, RuntimeError):
+            return None
+        if not _names(tree, out):
+            return None
+    return out
+
+
+def _yields(node: Any) -> bool:
+    """Whether the expression may return samples when no series exist at all (conservative: True when
+    unsure). `vector(0)`, `absent(x)`, a number, `time()` do; a selector, `rate(x[5m])`, `sum(x)` do not."""
+    kind = type(node).__name__
+    if kind in {"VectorSelector", "MatrixSelector"}:
+        return False
+    if kind in {"NumberLiteral", "StringLiteral"}:
+        return True
+    if kind in {"ParenExpr", "UnaryExpr", "SubqueryExpr"}:
+        return _yields(node.expr)
+    if kind == "AggregateExpr":
+        return _yields(node.expr)
+    if kind == "BinaryExpr":
+        op = str(node.op)
+        left, right = _yields(node.lhs), _yields(node.rhs)
+        if op == "or":
+            return left or right
+        if op == "unless":
+            return left
+        return left and right
+    if kind == "Call":
+        name = node.func.name
+        if name in {"vector", "time", "absent", "absent_over_time", "pi", "scalar"}:
+            return True
+        vectors = [a for a in node.args if type(a).__name__ not in {"NumberLiteral", "StringLiteral"}]
+        return not vectors or any(_yields(a) for a in vectors)
+    return True
+
+
+def yields_without_input(query: str) -> bool:
+    """Whether an SLI query may give samples with no input series at all (e.g. `... or vector(0)`)."""
+    try:
+        return _yields(pp.parse(fill(query, FIVE_MINUTES)))
+    except (ValueError, RuntimeError):
+        return True

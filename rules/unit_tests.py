@@ -12,16 +12,20 @@ Component alerts: each alert's own firing and silent scenario.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from catalog.durations import Duration
 from catalog.model import SLO, Catalog, Tier
 from catalog.yaml_dump import dump_yaml
+from exporters.names import FRESHNESS_AGE_SECONDS, KAFKA_GROUP_MAX_LAG_SECONDS
 from rules import names
 from rules.components import ComponentAlert, Series
 from rules.groups import Rule
 from rules.humanize import render
-from rules.sli_inputs import RawFeed
+from rules.sli_inputs import RawFeed, read_names, yields_without_input
 from rules.slo_alerts import DEFAULT_FOR
-from rules.slo_cases import feed_of, inputs, slo_cases
+from rules.slo_cases import SLOCase, feed_of, inputs, slo_cases
 from rules.slo_recordings import slo_labels
 from rules.slo_simulation import Simulation
 
@@ -65,11 +69,100 @@ def _annotations(
     return {k: render(v, value, labels) for k, v in templates.items()}
 
 
-def slo_tests(slo: SLO, catalog: Catalog, alerts: list[Rule]) -> tuple[list[Test], str | None]:
-    """Test groups for one SLO's burn-rate alerts, and a note when its SLI is not fed raw series."""
-    feed = feed_of(slo) if slo.sli.kind in {"events", "latency", "raw"} else RawFeed()
+def _queries(slo: SLO) -> list[str]:
+    sli = slo.sli
+    if sli.events is not None:
+        return [q for q in (sli.events.errors, sli.events.good, sli.events.total) if q is not None]
+    return [sli.raw.error_ratio] if sli.raw is not None else []
+
+
+def _reads(slo: SLO) -> set[str] | None:
+    """The metric names an SLO's rules read (None: not known, e.g. a selector without a metric name)."""
+    sli = slo.sli
+    if sli.latency is not None:
+        return {f"{sli.latency.histogram}_{suffix}" for suffix in ("bucket", "count", "sum")}
+    if sli.freshness is not None:
+        return {FRESHNESS_AGE_SECONDS}
+    if sli.kafka_lag is not None:
+        return {KAFKA_GROUP_MAX_LAG_SECONDS}
+    return read_names(_queries(slo))
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another SLO of the same rule file, with its burn alerts: it may read the series a test feeds."""
+
+    slo: SLO
+    alerts: list[Rule]
+
+
+def _expectations(
+    slo: SLO, catalog: Catalog, alerts: list[Rule], sim: Simulation, at: int
+) -> tuple[list[dict[str, object]], bool]:
+    """The SLO's burn alerts firing at minute `at`, and whether every outcome is decided."""
+    severities = [s for s in ("page", "ticket") if getattr(slo.alerting, s).enabled]
+    alertname = slo.alerting.name or names.SLO_BURN_ALERT
+    expected: list[dict[str, object]] = []
+    decided = True
+    for severity in severities:
+        for_ = getattr(slo.alerting, severity).for_ or Duration.parse(DEFAULT_FOR[severity])
+        state, value = sim.firing(severity, int(for_.seconds // 60), at)
+        decided = decided and state is not None
+        if state and value is not None:
+            labels = _burn_labels(slo, catalog, severity)
+            annotations = _annotations(alerts, alertname, severity, value, labels)
+            expected.append({"exp_labels": labels, "exp_annotations": annotations})
+    return expected, decided
+
+
+def _peer_simulations(
+    slo: SLO, peers: list[Peer], feed: RawFeed | str, case: SLOCase, minutes: int, series: list[Series]
+) -> list[tuple[Peer, Simulation]] | None:
+    """Simulations of the peers fed exactly the same series (they fire too); None if a peer reads some of
+    the series but not the same ones, whose alerts this test cannot predict."""
+    alertname = slo.alerting.name or names.SLO_BURN_ALERT
+    fed = {s.metric for s in series}
+    texts = sorted(s.text() for s in series)
+    out = []
+    for peer in peers:
+        if (peer.slo.alerting.name or names.SLO_BURN_ALERT) != alertname:
+            continue
+        reads = _reads(peer.slo)
+        if reads is not None and not reads & fed:
+            continue  # it reads none of these series: it has no data and stays silent
+        peer_feed = _feed(peer.slo)
+        if isinstance(feed, str) or isinstance(peer_feed, str):
+            return None
+        peer_series, errors5m, total5m = inputs(peer.slo, peer_feed, case, minutes)
+        if sorted(s.text() for s in peer_series) != texts or _values(peer_series) != _values(series):
+            return None
+        guarded = peer.slo.sli.kind in {"events", "latency"}
+        out.append((peer, Simulation(peer.slo, errors5m, total5m, guarded)))
+    return out
+
+
+def _values(series: list[Series]) -> list[tuple[str, str]]:
+    return sorted((s.text(), s.values) for s in series)
+
+
+def _feed(slo: SLO) -> RawFeed | str:
+    return feed_of(slo) if slo.sli.kind in {"events", "latency", "raw"} else RawFeed()
+
+
+def slo_tests(
+    slo: SLO, catalog: Catalog, alerts: list[Rule], peers: list[Peer] | None = None
+) -> tuple[list[Test], str | None]:
+    """Test groups for one SLO's burn-rate alerts, and a note when its SLI is not fed raw series. `peers`
+    are the other SLOs of the rule file: one reading the very same series is expected to fire too; a
+    case whose series another SLO reads only in part is left out (the note says so)."""
+    feed = _feed(slo)
     if slo.sli.kind == "raw" and isinstance(feed, str):
         return [], f"SLO {slo.name}: no test, its raw SLI cannot be synthesised: {feed}"
+    if isinstance(feed, str) and any(map(yields_without_input, _queries(slo))):
+        return [], (
+            f"SLO {slo.name}: no test, its SLI cannot be synthesised ({feed}) and a query gives samples "
+            "without any input series (such as vector(0)), so its recorded rates cannot be fed beside it"
+        )
     note = None
     if isinstance(feed, str):
         note = (
@@ -86,22 +179,22 @@ def slo_tests(slo: SLO, catalog: Catalog, alerts: list[Rule]) -> tuple[list[Test
     alertname = slo.alerting.name or names.SLO_BURN_ALERT
     guarded = slo.sli.kind in {"events", "latency"}
     tests: list[Test] = []
+    skipped: list[str] = []
     for case in slo_cases(slo, after_for):
         times = [case.last_start + t for t in case.check_after_start]
         minutes = max(times) + 5
         series, errors5m, total5m = inputs(slo, feed, case, minutes)
         sim = Simulation(slo, errors5m, total5m, guarded)
+        others = _peer_simulations(slo, peers or [], feed, case, minutes, series)
+        if others is None:
+            skipped.append(case.name)
+            continue
         checks = []
         for at in times:
-            expected: list[dict[str, object]] = []
-            decided = True
-            for severity in severities:
-                state, value = sim.firing(severity, fors[severity], at)
-                decided = decided and state is not None
-                if state and value is not None:
-                    labels = _burn_labels(slo, catalog, severity)
-                    annotations = _annotations(alerts, alertname, severity, value, labels)
-                    expected.append({"exp_labels": labels, "exp_annotations": annotations})
+            expected, decided = _expectations(slo, catalog, alerts, sim, at)
+            for peer, peer_sim in others:
+                more, sure = _expectations(peer.slo, catalog, peer.alerts, peer_sim, at)
+                expected, decided = expected + more, decided and sure
             if decided:  # a check whose outcome hinges on rounding at a threshold is left out
                 checks.append({"eval_time": f"{at}m", "alertname": alertname, "exp_alerts": expected})
         if checks:
@@ -113,6 +206,11 @@ def slo_tests(slo: SLO, catalog: Catalog, alerts: list[Rule]) -> tuple[list[Test
                     "alert_rule_test": checks,
                 }
             )
+    if skipped:
+        note = (f"{note}; " if note else "") + (
+            f"SLO {slo.name}: cases left out because another SLO of this file reads some of their series: "
+            + ", ".join(skipped)
+        )
     return tests, note
 
 
@@ -120,8 +218,6 @@ def no_data_test(slos: list[SLO], catalog: Catalog, alerts: list[Rule]) -> list[
     """With no SLI data at all, every SLO whose SLI can go missing reports it (labels from the catalog)."""
     expected = []
     for slo in slos:
-        if slo.sli.kind == "raw":
-            continue  # a raw SLI's total is vector(1): never absent
         service = catalog.service(slo.service)
         labels = {
             **slo.alerting.labels,
@@ -152,6 +248,28 @@ def no_data_test(slos: list[SLO], catalog: Catalog, alerts: list[Rule]) -> list[
     ]
 
 
+_RUN = re.compile(r"^(?P<head>.*?)(?P<last>[^ ]+)x(?P<count>\d+)$")
+
+
+def _samples(values: str) -> int:
+    """How many samples promtool's notation gives (`a+bxn` and `axn` give n+1, a single value one)."""
+    return sum(int(term.rpartition("x")[2]) + 1 if "x" in term else 1 for term in values.split())
+
+
+def _covering(series: list[Series], minutes: int) -> list[Series]:
+    """Each series with its last run lengthened to reach `minutes` (one sample a minute), so a long `for`
+    is evaluated on fresh samples rather than on series gone stale (Prometheus drops them after 5m)."""
+    out = []
+    for one in series:
+        missing = minutes + 1 - _samples(one.values)
+        match = _RUN.match(one.values)
+        if missing > 0 and match and not match["last"].startswith("_"):
+            count = int(match["count"]) + missing
+            one = Series(one.metric, one.labels, f"{match['head']}{match['last']}x{count}")  # noqa: PLW2901
+        out.append(one)
+    return out
+
+
 def component_tests(alerts: list[ComponentAlert]) -> list[Test]:
     """A firing and a silent test group per component alert."""
     tests: list[Test] = []
@@ -159,15 +277,26 @@ def component_tests(alerts: list[ComponentAlert]) -> list[Test]:
         name = alert.rule.alert or ""
         # Alerts sharing this name (the same alert for other sources) are kept quiet with their own
         # silent inputs, so only the alert under test may fire.
-        others = [s for a in alerts if a is not alert and a.rule.alert == name for s in a.scenario.silent]
+        # Owners' shares of one source's alert (rules/ownership.py) select disjoint parts: none needed.
+        where_ = (alert.rule.labels.get("component"), alert.rule.labels.get("source"))
+        others = [
+            s
+            for a in alerts
+            if a is not alert
+            and a.rule.alert == name
+            and (a.rule.labels.get("component"), a.rule.labels.get("source")) != where_
+            for s in a.scenario.silent
+        ]
         sc, at = alert.scenario, str(alert.eval_time)
+        minutes = -(-alert.eval_time.ms // 60_000)
+        firing, silent, others = (_covering(x, minutes) for x in (sc.firing, sc.silent, others))
         where = " ".join(v for k, v in alert.rule.labels.items() if k in {"component", "source"})
         label = f"{name} ({where})" if where else name
         tests.append(
             {
                 "name": f"{label} fires",
                 "interval": "1m",
-                "input_series": _series(sc.firing + others),
+                "input_series": _series(firing + others),
                 "alert_rule_test": [
                     {
                         "eval_time": at,
@@ -181,7 +310,7 @@ def component_tests(alerts: list[ComponentAlert]) -> list[Test]:
             {
                 "name": f"{label} stays silent",
                 "interval": "1m",
-                "input_series": _series(sc.silent + others),
+                "input_series": _series(silent + others),
                 "alert_rule_test": [{"eval_time": at, "alertname": name, "exp_alerts": []}],
             }
         )

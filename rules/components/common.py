@@ -6,6 +6,8 @@ overrides (defaults from `catalog.alert_defaults`) and the owner's labels, givin
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -96,6 +98,41 @@ def up_drafts(prefix: str, kind: str, source: str) -> list[Draft]:
     ]
 
 
+def above(t: float | None, fire: float) -> float:
+    """A firing value for `> t`: `fire` when it is above t, else one clearly above it."""
+    if t is None or fire > t:
+        return fire
+    return t * 2 if t > 0 else t + 1
+
+
+def below(t: float | None, calm: float) -> float:
+    """A calm value for `> t`: `calm` when it is not above t, else one clearly below it."""
+    if t is None or calm <= t:
+        return calm
+    return t / 2 if t > 0 else t - 1
+
+
+def fraction_above(t: float | None, fire: float, denominator: int = 100) -> float | None:
+    """A ratio k/denominator (at most 1) above t for `> t`: `fire` when it is above t; None if t >= 1."""
+    if t is None or fire > t:
+        return fire
+    k = math.floor(t * denominator + 1e-9) + 1
+    return k / denominator if k <= denominator else None
+
+
+def fraction_below(t: float | None, calm: float, denominator: int = 100) -> float:
+    """A ratio k/denominator below t (0 when t is 0, which `> 0` does not pass): `calm` if already so."""
+    if t is None or calm < t or (calm == 0 and t == 0):
+        return calm
+    return max(0, math.ceil(t * denominator - 1e-9) - 1) / denominator
+
+
+def share(ratio: float, total: int = 100) -> tuple[int, int]:
+    """`ratio` of `total` events as whole (part, rest) counts."""
+    part = round(ratio * total)
+    return part, total - part
+
+
 def gauge_above(
     key: str,
     name: str,
@@ -111,19 +148,30 @@ def gauge_above(
     """`max by (...) (metric) > threshold`, the commonest component alert."""
     series_labels = {**sel, **(extra or {})}
     out = {k: series_labels[k] for k in by}
+
+    def scenario(t: float | None) -> Scenario:
+        hot, cold = above(t, fire), below(t, calm)
+        return Scenario(
+            [Series(metric, series_labels, f"{number(hot)}x40")],
+            [Series(metric, series_labels, f"{number(cold)}x40")],
+            out,
+            hot,
+        )
+
     return Draft(
         key,
         name,
         lambda t: f"max by ({', '.join(by)}) ({metric}{matchers(sel)}) > {number(t or 0)}",
         summary,
         description,
-        lambda t: Scenario(
-            [Series(metric, series_labels, f"{number(fire)}x40")],
-            [Series(metric, series_labels, f"{number(calm)}x40")],
-            out,
-            fire,
-        ),
+        scenario,
     )
+
+
+NO_OVERRIDE = AlertOverride()
+"""An alert the catalog does not override (built once: `finish` runs per alert, per claim)."""
+duration = functools.lru_cache(maxsize=256)(Duration.parse)
+"""`Duration.parse`, cached: the same few defaults are parsed for every alert."""
 
 
 def finish(
@@ -138,7 +186,7 @@ def finish(
 ) -> ComponentAlert | None:
     """The draft with the entry's override and the owner's labels applied; None when it is disabled."""
     default = COMPONENT_ALERTS[kind][draft.key]
-    override = entry.alerts.get(draft.key, AlertOverride())
+    override = entry.alerts.get(draft.key, NO_OVERRIDE)
     if not override.enabled:
         return None
     svc = catalog.service(service)
@@ -146,7 +194,7 @@ def finish(
     if severity == "critical" and svc.tier is Tier.low:
         severity = "warning"  # low-tier services never page
     threshold = override.threshold if override.threshold is not None else default.threshold
-    for_ = override.for_ or (Duration.parse(default.for_) if default.for_ else None)
+    for_ = override.for_ or (duration(default.for_) if default.for_ else None)
     scenario = draft.scenario(threshold)
     rule = Rule(
         alert=draft.name,
@@ -168,7 +216,7 @@ def finish(
             "dashboard_url": dashboard,
         },
     )
-    eval_time = Duration((for_.ms if for_ else 0) + Duration.parse(scenario.settle).ms)
+    eval_time = Duration((for_.ms if for_ else 0) + duration(scenario.settle).ms)
     return ComponentAlert(draft.key, rule, scenario, eval_time)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from catalog.model import AlertOverride, InferenceSource
 from exporters import names as m
-from rules.components.common import PCT, Draft, Scenario, Series, up_drafts
+from rules.components.common import PCT, Draft, Scenario, Series, fraction_above, up_drafts
 from rules.promql import matchers, number
 
 
@@ -24,18 +24,7 @@ def inference_drafts(src: InferenceSource) -> list[Draft]:
             ),
             f"Probes of {src.name} are failing",
             f"{PCT} of the probes of {src.name} failed over the last 5 minutes.",
-            lambda _t: Scenario(
-                [
-                    Series(f"{m.INFERENCE_PROBE_ERRORS}_total", {**sel, "kind": "timeout"}, "0+1x30"),
-                    Series(f"{m.INFERENCE_PROBES}_total", sel, "0+4x30"),
-                ],
-                [
-                    Series(f"{m.INFERENCE_PROBE_ERRORS}_total", {**sel, "kind": "timeout"}, "0x30"),
-                    Series(f"{m.INFERENCE_PROBES}_total", sel, "0+4x30"),
-                ],
-                sel,
-                0.25,
-            ),
+            lambda t: _error_scenario(sel, t),
         ),
         Draft(
             "probe_failing",
@@ -78,3 +67,18 @@ def inference_drafts(src: InferenceSource) -> list[Draft]:
             )
         )
     return drafts
+
+
+def _error_scenario(sel: dict[str, str], threshold: float | None) -> Scenario:
+    """Probes failing at a quarter (or just above the threshold, when that is higher), and none failing.
+    A threshold of 1 is passed only by more errors than probes: artificial, but it tests the expression."""
+    ratio = fraction_above(threshold, 0.25) or (threshold or 0) + 1
+    errors, probes = (1, 4) if ratio == 0.25 else (round(ratio * 100), 100)
+
+    def feed(failed: int) -> list[Series]:
+        return [
+            Series(f"{m.INFERENCE_PROBE_ERRORS}_total", {**sel, "kind": "timeout"}, f"0+{failed}x30"),
+            Series(f"{m.INFERENCE_PROBES}_total", sel, f"0+{probes}x30"),
+        ]
+
+    return Scenario(feed(errors), feed(0), sel, ratio)
