@@ -57,7 +57,9 @@ def _fail(message: str, code: int) -> NoReturn:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}"
+    )
     raise typer.Exit(code)
 
 
@@ -89,11 +91,29 @@ def _target(entry: FreshnessSource | None, pushgateway: str | None, job: str | N
             "no Pushgateway: give --pushgateway URL, or --catalog with a dataset that has a push block",
             EXIT_USAGE,
         )
-    if not url.startswith(("http://", "https://")):
+    return _pushgateway_url(url), job or (ref.job if ref is not None else DEFAULT_JOB)
+
+
+def _pushgateway_url(url: str) -> str:
+    """An http(s) URL with a host and without credentials (never echoed: they may be a password)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0] or (parts is not None and parts.username):
+        _fail(
+            "--pushgateway must not hold credentials (user:password@): they would end up in shell "
+            "history and logs; put the Pushgateway behind a proxy that authenticates instead",
+            EXIT_USAGE,
+        )
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or (port == 0):
         _fail(
             f"--pushgateway must be an http(s) URL such as http://pushgateway:9091, not {url!r}", EXIT_USAGE
         )
-    return url.rstrip("/"), job or (ref.job if ref is not None else DEFAULT_JOB)
+    return url.rstrip("/")
 
 
 def _unix_time(text: str | None) -> float:
@@ -112,10 +132,24 @@ def _unix_time(text: str | None) -> float:
             )
         if moment.tzinfo is None:
             _fail(f"--timestamp {text!r} has no time zone; add Z or +00:00", EXIT_USAGE)
-        return moment.timestamp()
+        return _not_future(moment.timestamp(), text)
     if not math.isfinite(value) or value <= 0 or value > 1e11:
         _fail(f"--timestamp {text!r} is not a Unix time in seconds", EXIT_USAGE)
-    return value
+    return _not_future(value, text)
+
+
+def _not_future(stamp: float, text: str) -> float:
+    """The exporter's rule: newest data more than CLOCK_SKEW ahead of now is a time-zone or unit error."""
+    from exporters.freshness import CLOCK_SKEW
+
+    ahead = stamp - time.time()
+    if ahead > CLOCK_SKEW:
+        _fail(
+            f"--timestamp {text!r} is {ahead:.0f}s in the future (more than {CLOCK_SKEW:.0f}s): a local time "
+            "given as UTC, or milliseconds? the exporter would refuse it",
+            EXIT_USAGE,
+        )
+    return stamp
 
 
 @push_app.command("freshness")
@@ -203,7 +237,7 @@ def quality_run(
     from exporters.great_expectations import parse_validation, validation_metrics
     from exporters.metric_set import MetricSet
     from exporters.pushgateway import PushError, push
-    from exporters.quality_run import QualityError, load_suite, run_suite, write_result
+    from exporters.quality_run import QualityError, SuiteError, failures, load_suite, run_suite, write_result
 
     if (data is None) == (sql is None):
         _fail("give exactly one of --data PATH or --sql QUERY", EXIT_USAGE)
@@ -232,6 +266,8 @@ def quality_run(
             )
     try:
         doc = run_suite(load_suite(suite), data=data, sql=sql, url=url)
+    except SuiteError as exc:  # the suite or the query is wrong: nothing ran, nothing was pushed
+        _fail(str(exc), EXIT_USAGE)
     except QualityError as exc:
         _fail(str(exc), EXIT_RUNTIME)
     validation = parse_validation(doc, str(suite))
@@ -250,4 +286,6 @@ def quality_run(
         f"suite {validation.suite} on {dataset} {verdict}: {validation.failed:g} of {validation.evaluated:g} "
         f"expectations unmet{where}"
     )
+    for line in failures(doc):
+        typer.echo(f"  unmet: {line}")
     raise typer.Exit(EXIT_OK if validation.success else EXIT_FAILED)

@@ -22,13 +22,25 @@ from catalog.model import FileRef, FreshnessSource, FreshnessSql
 from exporters import names as m
 from exporters.airflow import AirflowProbe
 from exporters.errors import ConfigError, ScrapeError
-from exporters.freshness_sql import engine_for, fetch_value, in_thread, resolve_url, to_count, to_timestamp
+from exporters.freshness_sql import (
+    check_url,
+    engine_for,
+    fetch_value,
+    in_thread,
+    resolve_url,
+    to_count,
+    to_timestamp,
+)
 from exporters.great_expectations import ResultsDir, Validation, validation_metrics
 from exporters.pushgateway import PushProbe
 from exporters.runtime import Scrape, Source
 
 CLOCK_SKEW = 300.0
 """Seconds the newest data may lie ahead of the exporter's clock; further ahead is a time-zone error."""
+MAX_SERIES = 10_000
+"""Series one freshness source exports per scrape (its freshness first, then its Great Expectations
+results); past it they are dropped and counted in `watchkeeper_freshness_series_dropped_total`. A suite with
+thousands of column expectations would otherwise add two series per expectation and column."""
 
 
 class Probe(Protocol):
@@ -45,6 +57,7 @@ class SqlProbe:
         self.timeout = timeout
         self.where = f"freshness source {dataset} (sql)"
         self._url = resolve_url(sql, self.where)  # a missing variable or file stops the exporter at start
+        check_url(self._url, timeout, self.where)  # so does a malformed URL or an unknown dialect
 
     def _query(self, query: str) -> tuple[bool, object]:
         try:
@@ -130,7 +143,13 @@ class FreshnessCollector(Source):
     prefix = m.FRESHNESS_PREFIX
 
     def __init__(self, config: FreshnessSource, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(config.dataset, config.service, config.timeout.seconds)
+        super().__init__(
+            config.dataset,
+            config.service,
+            config.timeout.seconds,
+            min_interval=config.min_interval.seconds,
+            max_series=MAX_SERIES,
+        )
         self.config = config
         self.clock = clock
         self.probe = make_probe(config, clock)
@@ -147,11 +166,20 @@ class FreshnessCollector(Source):
         newest, validations = await asyncio.gather(
             self.probe.newest(scrape), self._validations(), return_exceptions=True
         )
+        failed = None  # the freshness series go first: under MAX_SERIES, GX results never crowd them out
+        try:
+            self._age(newest, scrape)
+        except ScrapeError as exc:
+            failed = exc
         if isinstance(validations, BaseException):
             scrape.fail(_scrape_error(validations, "Great Expectations results"))
         else:
             for validation in validations:
                 validation_metrics(validation, self.name, scrape.metrics)
+        if failed is not None:
+            raise failed
+
+    def _age(self, newest: float | BaseException | None, scrape: Scrape) -> None:
         if isinstance(newest, BaseException):
             raise _scrape_error(newest, f"freshness of {self.name}")
         labels = {"dataset": self.name}
@@ -162,8 +190,9 @@ class FreshnessCollector(Source):
         if newest - now > CLOCK_SKEW:
             raise ScrapeError(
                 "parse",
-                f"the newest data of {self.name} is {newest - now:.0f}s in the future: a local time read as "
-                "UTC? use a timestamp with a time zone, or check assume_utc",
+                f"the newest data of {self.name} is {newest - now:.0f}s in the future (more than "
+                f"{CLOCK_SKEW:.0f}s): a local time read as UTC? use a timestamp with a time zone, or check "
+                "assume_utc",
             )
         scrape.metrics.gauge(m.FRESHNESS_TIMESTAMP_SECONDS, "", labels, newest)
         scrape.metrics.gauge(m.FRESHNESS_AGE_SECONDS, "", labels, max(0.0, now - newest))

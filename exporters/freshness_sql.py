@@ -2,7 +2,8 @@
 
 The URL comes from the catalog (`url`, `url_env` or `url_file`); it is read once, when the exporter starts,
 and never logged. Engines are pooled per URL and timeout. PostgreSQL sessions are read-only with a
-server-side `statement_timeout`; SQLite connections are `query_only` and interrupted past the timeout.
+server-side `statement_timeout`; SQLite files are opened read-only (`mode=ro`: a missing file is
+`not_found`, never created), `query_only`, and interrupted past the timeout.
 Other dialects get the exporter's own deadline only. SQLAlchemy is imported on first use, not at start-up
 of the CLI.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import math
+import os
 import re
 import threading
 import time
@@ -20,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from catalog.model import SqlQuery
 from exporters.errors import ConfigError, ScrapeError, shown
@@ -56,6 +60,12 @@ def postgres_driver(url: str) -> str:
     return url
 
 
+def check_url(url: str, timeout: float, where: str) -> None:
+    """At start-up: a URL SQLAlchemy cannot parse, or a dialect it cannot load, is a ConfigError that
+    names the source, never the URL (it may hold a password). Creates the pooled engine; no connection."""
+    engine_for(url, timeout, where)
+
+
 def engine_for(url: str, timeout: float, where: str) -> Engine:
     """The pooled engine for a URL and timeout, created on first use (ConfigError for a bad URL or driver)."""
     key = (url, timeout)
@@ -71,12 +81,16 @@ def _create(url_text: str, timeout: float, where: str) -> Engine:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    _quiet_pool_log()
     try:
         url = make_url(url_text)
-    except ArgumentError:
-        raise ConfigError(f"{where}: the database URL is not a SQLAlchemy URL (dialect://...)") from None
-    backend = url.get_backend_name()
-    url = make_url(postgres_driver(url.render_as_string(hide_password=False)))
+        backend = url.get_backend_name()
+        url = make_url(postgres_driver(url.render_as_string(hide_password=False)))
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        why = "its port is not a number" if isinstance(exc, ValueError) else "expected dialect://..."
+        raise ConfigError(f"{where}: the database URL is not a SQLAlchemy URL ({why})") from None
+    if backend == "sqlite":
+        url = _sqlite_read_only_url(url)
     connect_args: dict[str, Any] = {}
     statement_ms = max(1, int(timeout * 900))  # the server cancels first: a clear `timeout` before ours
     if backend == "postgresql":
@@ -93,11 +107,42 @@ def _create(url_text: str, timeout: float, where: str) -> Engine:
             pool_timeout=timeout,
             pool_pre_ping=True,
         )
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise ConfigError(f"{where}: cannot use the database URL's dialect {url.drivername}: {exc}") from None
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{where}: cannot use the database URL's dialect {url.drivername}: {type(exc).__name__}"
+        ) from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_read_only)
     return engine
+
+
+def _quiet_pool_log() -> None:
+    """SQLAlchemy's pool logs a traceback ("Exception during reset or similar") when a database dies under
+    a connection; the scrape already reports it as one structured `connection` error, so it is not shown."""
+    pool_log = logging.getLogger("sqlalchemy.pool")
+    if not any(isinstance(h, logging.NullHandler) for h in pool_log.handlers):
+        pool_log.addHandler(logging.NullHandler())
+    pool_log.propagate = False
+
+
+def _sqlite_read_only_url(url: Any) -> Any:
+    """A SQLite file URL opened read-only (`file:...?mode=ro`): a missing file is not created."""
+    database = url.database
+    if not database or database == ":memory:" or url.query.get("uri"):
+        return url
+    return url.set(database="file:" + quote(database), query={**url.query, "mode": "ro", "uri": "true"})
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The file a SQLite engine reads (None for another dialect or an in-memory database)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database or ""
+    if not database.startswith("file:"):
+        return None
+    from urllib.parse import unquote
+
+    return unquote(database.removeprefix("file:"))
 
 
 def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
@@ -118,6 +163,7 @@ def _sqlite_deadline(dbapi_connection: Any, seconds: float) -> None:
 
 def fetch_value(engine: Engine, query: str, timeout: float) -> tuple[bool, object]:
     """Run `query` read-only and return (a row came back, its first column); raise ScrapeError by kind.
+    More than one row is a `parse` error (at most two are fetched).
 
     The query goes to the driver's cursor as it is, without parameters, so `%` and `:name` in it are SQL,
     never placeholders."""
@@ -125,6 +171,9 @@ def fetch_value(engine: Engine, query: str, timeout: float) -> tuple[bool, objec
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     sqlite = engine.dialect.name == "sqlite"
+    path = sqlite_file(engine)
+    if path is not None and not os.path.exists(path):
+        raise ScrapeError("not_found", f"the SQLite database {path} does not exist")
     try:
         with engine.connect() as conn:
             dbapi = conn.connection
@@ -133,7 +182,7 @@ def fetch_value(engine: Engine, query: str, timeout: float) -> tuple[bool, objec
             cursor = dbapi.cursor()
             try:
                 cursor.execute(query)
-                row = cursor.fetchone() if cursor.description else None
+                rows = cursor.fetchmany(2) if cursor.description else []
             except Exception as exc:  # the driver's own error classes: classified by code and text
                 raise classify(exc) from None
             finally:
@@ -147,8 +196,13 @@ def fetch_value(engine: Engine, query: str, timeout: float) -> tuple[bool, objec
         raise classify(exc) from None
     except SQLAlchemyError as exc:
         raise ScrapeError("parse", f"the query failed: {type(exc).__name__}: {_first_line(exc)}") from None
-    if row is None:
+    if not rows:
         return False, None
+    if len(rows) > 1:
+        raise ScrapeError(
+            "parse", "the query returned more than one row; it must return one row (e.g. select max(...))"
+        )
+    row = rows[0]
     return True, row[0] if len(row) else None
 
 
@@ -159,7 +213,11 @@ _AUTH = re.compile(
 _READ_ONLY = re.compile(r"read-only|readonly")
 _TIMEOUT = re.compile(r"statement timeout|canceling statement|interrupted|timeout expired|timed out")
 _NOT_FOUND = re.compile(r"no such table|does not exist|unable to open database file|unknown database")
-_CONNECTION = re.compile(r"connection refused|could not connect|connection failed|server closed|no route")
+_SYNTAX = re.compile(r"syntax error|no such column|no such function|unrecognized token|incomplete input")
+_CONNECTION = re.compile(
+    r"connection refused|could not connect|connection failed|server closed|no route|terminating connection"
+    r"|connection (?:is |was )?(?:lost|closed)"
+)
 
 
 def classify(exc: Any) -> ScrapeError:
@@ -172,10 +230,14 @@ def classify(exc: Any) -> ScrapeError:
         return ScrapeError("auth", f"the database refused the credentials: {message}")
     if sqlstate == "25006" or _READ_ONLY.search(text):
         return ScrapeError("parse", f"the query must only read; the database refused a write: {message}")
+    if sqlstate.startswith(("08", "57P")):
+        return ScrapeError("connection", f"the database closed the connection: {message}")
     if sqlstate == "57014" or _TIMEOUT.search(text):
         return ScrapeError("timeout", f"the query ran past its timeout: {message}")
     if sqlstate in {"42P01", "3D000"} or _NOT_FOUND.search(text):
         return ScrapeError("not_found", f"the query's table or database does not exist: {message}")
+    if sqlstate.startswith("42") or _SYNTAX.search(text):
+        return ScrapeError("parse", f"bad SQL: {message}")
     if _CONNECTION.search(text) or type(orig).__name__ == "OperationalError":
         return ScrapeError("connection", f"cannot reach the database: {message}")
     return ScrapeError("parse", f"the query failed: {message}")
@@ -233,6 +295,7 @@ def to_count(found: bool, value: object, what: str) -> float:
         isinstance(value, bool)
         or not isinstance(value, int | float | Decimal)
         or not 0 <= float(value) < math.inf
+        or value != int(value)  # 1.5 or 10**15.5 are no count of rows
     ):
         raise ScrapeError("parse", f"{what} returned {shown(value, 40)}, not a row count")
     return float(value)

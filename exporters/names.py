@@ -30,8 +30,8 @@ _SRC = (SOURCE_LABEL,)
 _runtime = REGISTRY.section(
     "Exporter runtime",
     "Series the runtime adds on every scrape. Each source kind below also has its `<prefix>_up`, "
-    "`<prefix>_scrape_duration_seconds` and `<prefix>_scrape_errors_total` (and HDFS, YARN and Spark their "
-    "`<prefix>_series_dropped_total`), listed in its section.",
+    "`<prefix>_scrape_duration_seconds` and `<prefix>_scrape_errors_total` (and HDFS, YARN, Spark and "
+    "freshness their `<prefix>_series_dropped_total`), listed in its section.",
 )
 OWNERSHIP_INFO = _runtime.metric(
     "watchkeeper_ownership_info",
@@ -173,8 +173,9 @@ HDFS_DATANODE_XCEIVERS = _hdfs.metric("hdfs_datanode_xceivers", "gauge", _DN, "A
 _QUEUE = (SOURCE_LABEL, "queue", "scheduler")
 _yarn = REGISTRY.section(
     "YARN",
-    "From the active ResourceManager's `/ws/v1/cluster/metrics` and `/ws/v1/cluster/scheduler`. `queue` is "
-    "the full path (`root.a.a1`); `scheduler` is capacity, fair or fifo.",
+    "From the active ResourceManager's `/ws/v1/cluster/metrics`, `/ws/v1/cluster/scheduler` and "
+    "`/ws/v1/cluster/apps`. `queue` is the full path (`root.a.a1`; an application's leaf queue name is "
+    "resolved through the scheduler's queues); `scheduler` is capacity, fair or fifo.",
 )
 YARN_PREFIX = _source_series(_yarn, "yarn", "yarn", capped=True)
 YARN_APPS_SUBMITTED = _yarn.metric(
@@ -236,6 +237,25 @@ YARN_QUEUE_PENDING_CONTAINERS = _yarn.metric(
 YARN_QUEUE_USED_MEMORY_BYTES = _yarn.metric(
     "yarn_queue_used_memory_bytes", "gauge", _QUEUE, "Memory used by the queue"
 )
+YARN_QUEUE_APPS_ENDED = _yarn.metric(
+    "yarn_queue_apps_ended",
+    "gauge",
+    (SOURCE_LABEL, "queue", "state"),
+    "Applications of the queue that ended FAILED or KILLED within the source's applications_window "
+    "(`/ws/v1/cluster/apps?states=FAILED,KILLED&finishedTimeBegin=`); state: failed, killed",
+)
+YARN_APPS_QUEUES_FOLDED = _yarn.metric(
+    "yarn_apps_queues_folded",
+    "gauge",
+    _SRC,
+    'Queues with ended applications past max_queues, whose counts are summed into queue="(other)"',
+)
+YARN_APP_RUNNING_SECONDS = _yarn.metric(
+    "yarn_app_running_seconds",
+    "gauge",
+    (SOURCE_LABEL, "queue", "app_id", "app_name", "user"),
+    "Elapsed time of the longest-running applications (at most max_running_applications, longest first)",
+)
 
 # --- Spark (REST /api/v1) ----------------------------------------------------------------------------
 
@@ -243,7 +263,9 @@ _APP = (SOURCE_LABEL, "app_name", "app_id")
 _spark = REGISTRY.section(
     "Spark",
     "Per application kept (running, or ended within `lookback`), from a driver or history server's "
-    "`/api/v1`. Ids are label values, never part of a name.",
+    "`/api/v1`. Ids are label values, never part of a name. With `granularity: executor` (the default) "
+    'the driver (`executor_id="driver"`) and each active executor, at most `max_executors`, also get '
+    "`spark_executor_*` series.",
 )
 SPARK_PREFIX = _source_series(_spark, "spark", "spark", capped=True)
 SPARK_APP_RUNNING = _spark.metric(
@@ -287,6 +309,37 @@ SPARK_APP_SHUFFLE_READ_BYTES = _spark.metric(
 )
 SPARK_APP_SHUFFLE_WRITE_BYTES = _spark.metric(
     "spark_application_shuffle_write_bytes", "gauge", _APP, "Shuffle bytes written, over executors"
+)
+
+_EXEC = (*_APP, "executor_id")
+SPARK_DRIVER_ID = "driver"
+"""The `executor_id` Spark gives the driver."""
+SPARK_EXECUTOR_MEMORY_USED_BYTES = _spark.metric(
+    "spark_executor_memory_used_bytes",
+    "gauge",
+    _EXEC,
+    "Storage memory used by the executor or driver (granularity executor)",
+)
+SPARK_EXECUTOR_MEMORY_MAX_BYTES = _spark.metric(
+    "spark_executor_memory_max_bytes", "gauge", _EXEC, "Storage memory available to the executor or driver"
+)
+SPARK_EXECUTOR_GC_SECONDS = _spark.metric(
+    "spark_executor_gc_seconds", "gauge", _EXEC, "JVM GC time of the executor's tasks, since it started"
+)
+SPARK_EXECUTOR_RUN_SECONDS = _spark.metric(
+    "spark_executor_run_seconds", "gauge", _EXEC, "Time the executor spent running tasks, since it started"
+)
+SPARK_EXECUTOR_TASKS = _spark.metric(
+    "spark_executor_tasks",
+    "gauge",
+    (*_EXEC, "status"),
+    "Tasks of the executor by status: active, failed, completed",
+)
+SPARK_EXECUTORS_OMITTED = _spark.metric(
+    "spark_application_executors_omitted",
+    "gauge",
+    _APP,
+    "Active executors without their own series because the application has more than max_executors",
 )
 
 # --- Kafka consumer lag ----------------------------------------------------------------------------------
@@ -372,7 +425,7 @@ _freshness = REGISTRY.section(
     "mtimes or a Pushgateway a batch job pushed to (`watchkeeper push freshness`). A batch job's pushed "
     "timestamp carries the Pushgateway's `job` label instead; the alerts aggregate `by (dataset)`.",
 )
-FRESHNESS_PREFIX = _source_series(_freshness, "watchkeeper_freshness", "freshness")
+FRESHNESS_PREFIX = _source_series(_freshness, "watchkeeper_freshness", "freshness", capped=True)
 FRESHNESS_AGE_SECONDS = _freshness.metric(
     "watchkeeper_freshness_age_seconds",
     "gauge",

@@ -114,7 +114,8 @@ class PushProbe:
         wanted = {"job": self.ref.job, "dataset": self.dataset}
         for group in groups:
             labels = group.get("labels") if isinstance(group, dict) else None
-            if isinstance(labels, dict) and all(labels.get(k) == v for k, v in wanted.items()):
+            # exactly this group: the quality results' group {job, dataset, suite} holds no freshness
+            if isinstance(labels, dict) and {k: v for k, v in labels.items() if v != ""} == wanted:
                 stamp = _value(group, m.FRESHNESS_TIMESTAMP_SECONDS)
                 if stamp is None:
                     raise ScrapeError(

@@ -6,11 +6,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from catalog.model import Catalog
 from exporters.errors import ConfigError
 from exporters.secrets import collecting, startup_error
 
 if TYPE_CHECKING:  # the collectors (and prometheus_client) load only when the exporter builds them
+    from catalog.model import Catalog
     from exporters.runtime import Source
 
 COLLECTORS: dict[str, str] = {
