@@ -30,6 +30,10 @@ class BuildOptions:
     check: bool = True
     watchkeeper_url: str = DEFAULT_WATCHKEEPER_URL
     secrets_dir: str = DEFAULT_SECRETS_DIR
+    datasource_uid: str = "prometheus"
+    """The Prometheus datasource uid every dashboard query names (and the provisioned datasource has)."""
+    prometheus_url: str = "http://prometheus:9090"
+    """The URL of the provisioned Prometheus datasource."""
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -78,8 +82,24 @@ def alertmanager_text(catalog: Catalog, options: BuildOptions, console: Console)
         return None
 
 
+def generate_dashboard_files(
+    catalog: Catalog, out: Path, options: BuildOptions, console: Console
+) -> list[Path]:
+    """Write the Grafana dashboards (a folder per team), their file provisioning and ConfigMaps."""
+    from dashboards.generate import DashboardOptions, dashboard_files
+    from dashboards.provisioning import ProvisioningOptions, provisioning_files, write_files
+
+    files = dashboard_files(catalog, DashboardOptions(options.datasource_uid, options.watchkeeper_url))
+    provisioning = ProvisioningOptions(
+        options.datasource_uid, options.prometheus_url, namespace=options.namespace
+    )
+    written = write_files(out, provisioning_files(files, provisioning))
+    console.print(f"  wrote {len(files)} dashboards and their provisioning in {escape(str(out))}/")
+    return written
+
+
 def build_all(catalog: Catalog, out: Path, console: Console, options: BuildOptions) -> list[Path] | None:
-    """Write the resolved catalog, its schema, rules and routing; None if a generated artifact is invalid."""
+    """Write the resolved catalog, its schema, rules, routing and dashboards; None if an artifact is invalid."""
     tests = out / "rule-tests" if options.fmt == "prometheus" else None
     if tests is None:
         console.print(
@@ -101,4 +121,4 @@ def build_all(catalog: Catalog, out: Path, console: Console, options: BuildOptio
     ]
     for path in written:
         console.print(f"  wrote {escape(str(path))}")
-    return rules + written
+    return rules + written + generate_dashboard_files(catalog, out / "grafana", options, console)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from catalog.model import Service
 
@@ -59,6 +59,44 @@ def team_dashboard_uid(team: str) -> str:
 def slo_dashboard_uid(slo: str) -> str:
     """The uid of one SLO's detail dashboard (SLO names are unique across the catalog)."""
     return _uid(f"wk-objective-{slo}")
+
+
+HOME_DASHBOARD_UID = "wk-home"
+"""The platform home dashboard: every team's SLOs and firing alerts."""
+EXPORTER_DASHBOARD_UID = "wk-exporter"
+"""The exporter's self-monitoring dashboard."""
+REPORTS_PATH = "/api/v1/reports"
+"""Where the SLA service serves reports: api/routers/reports.py's prefix (tests/test_dashboards_links.py checks)."""
+
+
+def component_dashboard_uid(kind: str) -> str:
+    """The uid of a source kind's component dashboard (hdfs, yarn, spark, kafka, freshness, inference, drift)."""
+    return _uid(f"wk-component-{kind}")
+
+
+COMPONENT_VARIABLE = {"kafka": "cluster", "freshness": "dataset", "drift": "monitor"}
+"""The template variable selecting one source on a kind's component dashboard (`source` unless named here)."""
+PART_VARIABLE = {"kafka_group": "group", "yarn_queue": "queue", "spark_app": "application"}
+"""The variable selecting a claimed part on its source's component dashboard (topics have none)."""
+
+
+def component_variable(kind: str) -> str:
+    """The variable that selects a source of `kind` on its component dashboard."""
+    return COMPONENT_VARIABLE.get(kind, "source")
+
+
+def component_url(grafana_url: str, kind: str, name: str, part_kind: str = "", part: str = "") -> str:
+    """A component dashboard with one source (a dataset for freshness, a monitor for drift) selected,
+    and one literal part of it (`part_kind`: a claim kind) when given and the dashboard can select it."""
+    variables = {component_variable(kind): name}
+    if part and part_kind in PART_VARIABLE:
+        variables[PART_VARIABLE[part_kind]] = part
+    return dashboard_url(grafana_url, component_dashboard_uid(kind), **variables)
+
+
+def report_url(watchkeeper_url: str, level: str, name: str) -> str:
+    """The SLA report of one SLO, service or team (`level`) on the Watchkeeper API."""
+    return f"{watchkeeper_url.rstrip('/')}{REPORTS_PATH}/{level}/{quote(name, safe='')}"
 
 
 def dashboard_url(grafana_url: str, uid: str, **variables: str) -> str:

@@ -29,7 +29,7 @@ ANNOTATIONS = {
     "description": "The drift job churn-features has produced no verdict for longer than the alert's limit "
     "(schedule 6h), or never has.",
     "runbook_url": "https://runbooks.example.com/churn-serving",
-    "dashboard_url": "http://grafana:3000/d/wk-slo-churn-serving",
+    "dashboard_url": "http://grafana:3000/d/wk-component-drift?var-monitor=churn-features",
 }
 
 

@@ -101,12 +101,15 @@ def test_volume_drop_over_a_real_week(generated: tuple[Path, dict[str, list[Rule
     tmp, files = generated
     groups = _only(files, "components-data.rules.yml", "WatchkeeperDatasetVolumeDrop")
     write_rules({"volume.rules.yml": groups}, tmp)
-    rule = next(
+    alerts = [
         r
         for g in yaml.safe_load((tmp / "volume.rules.yml").read_text())["groups"]
         for r in g["rules"]
         if "alert" in r
-    )
+    ]
+    # each dataset's alert links to its own dataset on the component dashboard
+    orders_rule = next(r for r in alerts if r["labels"]["source"] == "orders")
+    pushed_rule = next(r for r in alerts if r["labels"]["source"] == "pushed")
     tail = "rows, under the alert's share of the rows it had at the same hour one week earlier."
     drop, fewer = "Dataset", "loaded far fewer rows than a week ago"
     firing = {
@@ -127,13 +130,13 @@ def test_volume_drop_over_a_real_week(generated: tuple[Path, dict[str, list[Rule
                 "alertname": "WatchkeeperDatasetVolumeDrop",
                 "exp_alerts": [
                     _expected(
-                        rule,
+                        orders_rule,
                         _labels("orders", "warning"),
                         f"{drop} orders {fewer}",
                         f"orders reports 250 {tail}",
                     ),
                     _expected(
-                        rule,
+                        pushed_rule,
                         _labels("pushed", "warning"),
                         f"{drop} pushed {fewer}",
                         f"pushed reports 150 {tail}",

@@ -179,7 +179,8 @@ def test_services_sharing_33_characters_get_different_dashboards(colliding: Path
     urls: dict[str, set[str]] = {}
     for groups in generate_rules(catalog, with_tests=False).files.values():
         for rule in (r for g in groups for r in g.rules if r.alert):
-            if "service" in rule.labels:
+            # SLO alerts link to their service's dashboard (component alerts to their component's)
+            if "service" in rule.labels and "component" not in rule.labels:
                 url = rule.annotations["dashboard_url"]
                 urls.setdefault(rule.labels["service"], set()).add(url.split("/d/")[1].split("?")[0])
     uids = {service: found.pop() for service, found in urls.items() if len(found) == 1}

@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from catalog import load_catalog
-from catalog.links import service_dashboard_uid as dashboard_uid
 from rules.components import component_alerts, component_group
 from rules.generate import generate_rules
 from rules.render import write_rules, write_tests
@@ -106,7 +105,7 @@ def test_alerts_of_the_last_kinds_collected_pass_their_promtool_tests(tmp_path: 
     promtool = require_binary("promtool")
     catalog = load_catalog(EXAMPLE_CATALOG).catalog
     every_kind = component_alerts(
-        catalog, "http://grafana:3000", dashboard_uid, kinds={"freshness", "inference"}
+        catalog, "http://grafana:3000", kinds={"freshness", "inference"}
     )
     assert every_kind, "the example has freshness and inference sources"
     files = {f"components-{team}.rules.yml": alerts for team, alerts in every_kind.items()}

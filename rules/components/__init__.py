@@ -8,8 +8,10 @@ source's `alerts:` block overrides them. Every alert carries `team`, `service`, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection, Sequence
 
+from catalog.claims import ClaimIndex
+from catalog.links import component_url
 from catalog.model import Catalog, HasAlerts
 from exporters.sources import COLLECTED, uncollected
 from rules.components.common import ComponentAlert, Draft, Scenario, Series, component_group, finish
@@ -20,6 +22,7 @@ from rules.components.inference import inference_drafts
 from rules.components.kafka import kafka_drafts
 from rules.components.spark import spark_drafts
 from rules.components.yarn import yarn_drafts
+from rules.ownership import Claimable, Item, Part, parts
 
 __all__ = [
     "ComponentAlert",
@@ -34,12 +37,13 @@ __all__ = [
 def component_alerts(
     catalog: Catalog,
     grafana_url: str,
-    dashboard_uid: Callable[[str], str],
     kinds: Collection[str] = COLLECTED,
 ) -> dict[str, list[ComponentAlert]]:
     """Component alerts per team, in catalog order, for the sources of `kinds` (default: the kinds the
-    exporter collects; an uncollected source would only ever fire WatchkeeperSourceAbsent) and drift."""
-    entries: list[tuple[HasAlerts, str, str, str, list[Draft]]] = []
+    exporter collects; an uncollected source would only ever fire WatchkeeperSourceAbsent) and drift.
+    Each alert's `dashboard_url` opens its kind's component dashboard with the source selected (and a
+    claim's part, when the claim names one literally)."""
+    entries: list[tuple[HasAlerts, str, str, str, Sequence[Item]]] = []
     src = catalog.sources
     entries += [(s, "hdfs", s.name, s.service, hdfs_drafts(s)) for s in src.hdfs]
     entries += [(s, "yarn", s.name, s.service, yarn_drafts(s)) for s in src.yarn]
@@ -49,16 +53,35 @@ def component_alerts(
     entries += [(s, "inference", s.name, s.service, inference_drafts(s)) for s in src.inference]
     entries = [e for e in entries if e[1] in kinds]
     entries += [(d, "drift", d.name, d.service, drift_drafts(d)) for d in catalog.drift]
-    base = grafana_url.rstrip("/")
     out: dict[str, list[ComponentAlert]] = {}
+    claims = ClaimIndex.of(catalog)
     for entry, kind, name, service, drafts in entries:
-        svc = catalog.service(service)
-        dashboard = f"{base}/d/{dashboard_uid(service)}"
-        runbook = svc.runbook or dashboard
-        for draft in drafts:
-            done = finish(draft, entry, kind, name, service, catalog, runbook, dashboard)
+        # A claimable alert becomes one alert per claim, owned by the claiming service (rules/ownership.py).
+        for draft, owner, part in _expand(drafts, claims, name, service):
+            svc = catalog.service(owner)
+            claim = part.claim if part is not None else None
+            # A literal claim names its part (a queue claim names a subtree: its source alone is selected).
+            named = claim is not None and claim.literal and claim.kind != "yarn_queue"
+            literal = claim.pattern if claim is not None and named else ""
+            dashboard = component_url(grafana_url, kind, name, claim.kind if claim else "", literal)
+            runbook = svc.runbook or dashboard
+            done = finish(draft, entry, kind, name, owner, catalog, runbook, dashboard)
             if done is not None:
                 out.setdefault(svc.team, []).append(done)
+    return out
+
+
+def _expand(
+    items: Sequence[Item], index: ClaimIndex, source: str, service: str
+) -> list[tuple[Draft, str, Part | None]]:
+    """`rules.ownership.expand`, keeping each claimable draft's part (its dashboard link selects it)."""
+    out: list[tuple[Draft, str, Part | None]] = []
+    for item in items:
+        if isinstance(item, Claimable):
+            for part in parts(index, item.kind, source):
+                out.append((item.build(part), part.claim.service if part.claim else service, part))
+        else:
+            out.append((item, service, None))
     return out
 
 
