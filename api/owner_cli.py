@@ -3,6 +3,7 @@ or an alert (its labels as JSON on stdin). Exit 0 when found, 1 when nothing mat
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from catalog.model import Catalog, Service, Team
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+MAX_STDIN = 1_000_000
+"""The most stdin read for an alert's labels (a webhook payload is a few kilobytes)."""
 KINDS = ("team", "service", "slo", "source", "group", "topic", "queue", "app")
 CLAIM_KIND: dict[str, ClaimKind] = {
     "group": "kafka_group",
@@ -87,6 +90,7 @@ def _of_service(catalog: Catalog, matched: str, service: str, claim: Claim | Non
 
 
 _SOURCE_SECTIONS = ("hdfs", "yarn", "spark", "kafka", "freshness", "inference")
+_QUEUE_PATH = re.compile(r"root(\.[^.\s]+)*")
 _CLAIM_SECTION = {"kafka_group": "kafka", "kafka_topic": "kafka", "yarn_queue": "yarn", "spark_app": "spark"}
 _KIND_WORDS = {
     "kafka_group": "kafka group",
@@ -107,7 +111,16 @@ def part_owner(catalog: Catalog, kind: ClaimKind, name: str, source: str | None 
         sources = [s for s in sources if s.name == source]
         if not sources:
             known = ", ".join(s.name for s in getattr(catalog.sources, _CLAIM_SECTION[kind])) or "none"
-            raise OwnerError(f"no {_CLAIM_SECTION[kind]} source {source!r} in the catalog (defined: {known})")
+            raise OwnerError(
+                f"unknown {_CLAIM_SECTION[kind]} source {source!r}: the catalog defines none of that name "
+                f"(defined: {known})"
+            )
+    if kind == "yarn_queue" and not _QUEUE_PATH.fullmatch(name):
+        raise OwnerError(
+            f"{name!r} is not a YARN queue path: write it from root with '.' between levels, e.g. "
+            f"root.{name.strip('.') or 'analytics'}",
+            EXIT_USAGE,
+        )
     out = []
     for src in sources:
         claim = index.resolve(kind, src.name, name)
@@ -123,6 +136,13 @@ def lookup(catalog: Catalog, name: str, kind: str | None = None, source: str | N
 
     if kind is not None and kind not in KINDS:
         raise OwnerError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}", EXIT_USAGE)
+    if source is not None and kind not in CLAIM_KIND:
+        known = sorted({s.name for sec in _SOURCE_SECTIONS for s in getattr(catalog.sources, sec)})
+        if source not in known:
+            raise OwnerError(
+                f"unknown source {source!r}: --source names a source of the catalog "
+                f"(defined: {', '.join(known) or 'none'})"
+            )
     if kind in CLAIM_KIND:
         answers = part_owner(catalog, CLAIM_KIND[kind], name, source)
         if not answers:
@@ -167,13 +187,28 @@ _PART_LABELS: tuple[tuple[str, ClaimKind, str], ...] = (
 
 
 def alert_owner(catalog: Catalog, labels: dict[str, str]) -> list[Answer]:
-    """The owner of an alert from its labels: its part (group, topic, queue, app_name) on its source when it
-    has one, else its SLO, service, source or team, most specific first."""
+    """The owner of an alert from its labels: its parts (group, topic, queue, app_name; every one it names)
+    on their source when it has one, else its SLO, service, source or team, most specific first."""
+    parts: list[Answer] = []
     for label, claim_kind, source_label in _PART_LABELS:
-        if label in labels and source_label in labels:
-            source = labels[source_label]
-            if any(s.name == source for s in getattr(catalog.sources, _CLAIM_SECTION[claim_kind])):
-                return part_owner(catalog, claim_kind, labels[label], source)
+        if label not in labels:
+            continue
+        section = _CLAIM_SECTION[claim_kind]
+        known = [s.name for s in getattr(catalog.sources, section)]
+        if source_label not in labels:
+            raise OwnerError(
+                f"the alert has label {label}={labels[label]!r} but no {source_label} label: give "
+                f"{source_label}, the {section} source it is on (defined: {', '.join(known) or 'none'})",
+                EXIT_USAGE,
+            )
+        if labels[source_label] not in known:
+            raise OwnerError(
+                f"unknown {section} {source_label} {labels[source_label]!r} for {label} "
+                f"{labels[label]!r}: the catalog defines {', '.join(known) or 'no ' + section + ' source'}"
+            )
+        parts += part_owner(catalog, claim_kind, labels[label], labels[source_label])
+    if parts:
+        return parts
     for label, kind in (("slo", "slo"), ("service", "service")):
         if label in labels:
             return lookup(catalog, labels[label], kind)
@@ -192,8 +227,20 @@ def read_labels(text: str) -> dict[str, str]:
     """An alert's labels from JSON: a label map, an alert with `labels`, or a webhook payload's first alert."""
     import json
 
+    if len(text) > MAX_STDIN:
+        raise OwnerError(
+            f"stdin holds more than {MAX_STDIN:,} characters; an alert's labels are far smaller: pipe one "
+            "alert (or its labels)",
+            EXIT_USAGE,
+        )
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise OwnerError(
+            "stdin is not JSON this command reads (nested too deeply); give the alert's labels, e.g. "
+            '{"cluster": "prod", "group": "orders-etl"}',
+            EXIT_USAGE,
+        ) from None
     except json.JSONDecodeError as exc:
         raise OwnerError(
             f"stdin is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); give the alert's "
@@ -276,7 +323,7 @@ def owner(
                 "give a name to look up, or pipe an alert's labels as JSON (with '-')", EXIT_USAGE
             )
         if name is None or name == "-":
-            answers = alert_owner(cat, read_labels(sys.stdin.read()))
+            answers = alert_owner(cat, read_labels(sys.stdin.read(MAX_STDIN + 1)))
         else:
             answers = lookup(cat, name, kind, source)
     except OwnerError as exc:

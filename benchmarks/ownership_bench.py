@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python benchmarks/ownership_bench.py [--slos 1000] [--claims 5000] [--groups 2000]
      [--eval-claims 200] [--evaluations 20]
+     .venv/bin/python benchmarks/ownership_bench.py --one-team 6050   (one team's claims: N/2 vs N)
 
 Generation: the rules_bench catalog of `--slos` SLOs plus `--claims` claims (Kafka groups and topics,
 YARN queues, Spark applications; nine in ten literal, one in ten a `re:` pattern with its own prefix)
@@ -206,6 +207,51 @@ def bench_evaluation(groups: int, claims: int, evaluations: int) -> None:
         print(f"  {name:<34} {rules:>6} {seconds:>17.5f} {seconds / base:>6.2f} {cpu:>17.4f}")
 
 
+def one_team(claims: int, per_service: int = 55) -> Catalog:
+    """Issue 11 review's h/big shape: one team, `claims` literal claims (half Kafka groups, half YARN child
+    queues) over services of `per_service` claims each."""
+    services: list[dict[str, Any]] = [{"name": "kafka-prod", "team": "platform"}]
+    for s in range(-(-claims // (2 * per_service))):
+        n = min(per_service, claims // 2 - s * per_service)
+        services.append(
+            {
+                "name": f"svc-{s}",
+                "team": "team-a",
+                "claims": {
+                    "kafka": [{"source": "prod", "groups": [f"grp-{s}-{i}" for i in range(n)]}],
+                    "yarn": [{"source": "rm", "queues": [f"root.q{s}.c{i}" for i in range(n)]}],
+                },
+            }
+        )
+    return Catalog.model_validate(
+        {
+            "teams": [
+                {"name": "platform", "owners": ["p@example.com"]},
+                {"name": "team-a", "owners": ["a@x.com"]},
+            ],
+            "services": services,
+            "sources": {
+                "kafka": [{"name": "prod", "service": "kafka-prod", "bootstrap": "k:9092"}],
+                "yarn": [{"name": "rm", "service": "kafka-prod", "resourcemanagers": ["http://rm:8088"]}],
+            },
+        }
+    )
+
+
+def bench_one_team(claims: int, runs: int = 3) -> None:
+    """Generation with tests for `claims` claims in one team against half as many (linear: about 2x)."""
+    print(
+        f"one team's claims: generate_rules with tests (best of {runs}), {claims // 2:,} vs {claims:,} claims"
+    )
+    times = []
+    for n in (claims // 2, claims):
+        catalog = one_team(n)
+        wall, cpu = best(lambda c=catalog: generate_rules(c, with_tests=True), runs)
+        times.append(wall)
+        print(f"  {n:>7,} claims  {wall:8.2f} s wall  {cpu:8.2f} s CPU")
+    print(f"  ratio {times[1] / times[0]:.2f}x for 2x the claims")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slos", type=int, default=1000)
@@ -214,8 +260,14 @@ def main() -> None:
     parser.add_argument("--eval-claims", type=int, default=200)
     parser.add_argument("--evaluations", type=int, default=20)
     parser.add_argument("--no-eval", action="store_true", help="generation only")
+    parser.add_argument("--one-team", type=int, default=0, help="only: N claims in one team vs N/2")
+    parser.add_argument("--runs", type=int, default=3, help="best of this many runs (--one-team)")
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
+    if args.one_team:
+        bench_one_team(args.one_team, args.runs)
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     bench_generation(args.slos, args.claims)
     if not args.no_eval:
         bench_evaluation(args.groups, args.eval_claims, args.evaluations)

@@ -9,14 +9,14 @@ queue paths the longest path wins. Names nobody claims stay with the source's ow
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from catalog import claim_patterns as patterns
 from catalog.errors import Problem
 
 if TYPE_CHECKING:
@@ -46,50 +46,11 @@ PART_LABEL: dict[ClaimKind, str] = {
 }
 """The exporter label that names a claimed part."""
 
-_RE2_UNSUPPORTED = re.compile(r"\(\?(?:[=!>]|<[=!]|P=)|\\[1-9]|\\Z|[*+?}]\+")
-"""Python regex features Prometheus' RE2 refuses: lookaround, atomic groups, backreferences, `\\Z`,
-possessive quantifiers."""
-_QUEUE_RE = re.compile(r"root(\.[^.\s]+)*")
-_META = set(".^$*+?()[]{}|\\")
-_GO_META = set("\\.+*?()|[]{}^$")
-
-
-def _pattern(value: str) -> str:
-    """A literal name, or `re:` and a regex that both Python and Prometheus (RE2) read the same way."""
-    if not value or value.strip() != value or any(ord(c) < 32 for c in value):
-        raise ValueError(
-            f"{value!r} is not a name: give the exact name (no surrounding spaces or control characters) "
-            "or re:<regex>"
-        )
-    if value.startswith("re:"):
-        body = value[3:]
-        if not body:
-            raise ValueError("'re:' has no regex after it; write re:<regex>, e.g. re:^orders-.*")
-        try:
-            re.compile(body)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a valid regex: {exc}; fix the regex") from None
-        found = _RE2_UNSUPPORTED.search(body)
-        if found:
-            raise ValueError(
-                f"{value!r} uses {found.group(0)!r}, which Prometheus' RE2 regexes do not support (no "
-                "lookaround, backreferences or possessive quantifiers); rewrite it without"
-            )
-    return value
-
-
-def _queue(value: str) -> str:
-    if not _QUEUE_RE.fullmatch(value):
-        hint = f" (did you mean 'root.{value}'?)" if "." not in value and value != "root" else ""
-        raise ValueError(
-            f"{value!r} is not a full queue path: write it from root with '.' between levels, e.g. "
-            f"root.analytics (a claim covers the queue and its children; no patterns){hint}"
-        )
-    return value
-
-
-Pattern = Annotated[str, AfterValidator(_pattern)]
-QueuePath = Annotated[str, AfterValidator(_queue)]
+Pattern = str
+"""A literal name or `re:<regex>`, checked by `check_claims` (not here: one bad entry must not hide the
+cross-checks of its service's other claims)."""
+QueuePath = str
+"""A full queue path, checked by `check_claims` like `Pattern`."""
 SourceName = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")]
 
 
@@ -160,16 +121,12 @@ class Claim:
         """The literal text every name this claim covers starts with."""
         return self.pattern if self.literal else literal_prefix(self.pattern[3:])
 
-    @cached_property
-    def _compiled(self) -> re.Pattern[str]:
-        return re.compile(self.pattern[3:])
-
     @property
     def regex(self) -> str:
         """The regex (as Prometheus anchors it) selecting the names this claim covers."""
         if self.kind == "yarn_queue":
-            return quote_meta(self.pattern) + r"(?:\..+)?"
-        return self.pattern[3:] if self.pattern.startswith("re:") else quote_meta(self.pattern)
+            return patterns.quote_meta(self.pattern) + r"(?:\..+)?"
+        return self.pattern[3:] if self.pattern.startswith("re:") else patterns.quote_meta(self.pattern)
 
     def covers(self, name: str) -> bool:
         """True if the claim matches `name` (whether or not a more specific claim wins it)."""
@@ -177,7 +134,7 @@ class Claim:
             return name == self.pattern or name.startswith(self.pattern + ".")
         if self.literal:
             return name == self.pattern
-        return self._compiled.fullmatch(name) is not None
+        return patterns.fullmatch(self.pattern[3:], name)
 
     @property
     def rank(self) -> tuple[int, int, int, int]:
@@ -192,34 +149,12 @@ class Claim:
         return f"{self.kind} {self.pattern} on {self.source} ({self.service})"
 
 
-def quote_meta(text: str) -> str:
-    """`text` as a regex matching exactly it, escaping what Go's `regexp.QuoteMeta` escapes."""
-    return "".join("\\" + c if c in _GO_META else c for c in text)
+quote_meta = patterns.quote_meta
 
 
 def literal_prefix(regex: str) -> str:
-    """The text every name the regex matches starts with, read off its leading literal characters.
-
-    `^orders-eu-.*` → `orders-eu-`; `orders-?x` → `orders` (the '-' is optional); a regex with an
-    alternation anywhere → '' (conservative)."""
-    if "|" in regex.replace("\\|", ""):
-        return ""
-    i, out = (1 if regex.startswith("^") else 0), []
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\":
-            if i + 1 < len(regex) and not regex[i + 1].isalnum():
-                out.append(regex[i + 1])
-                i += 2
-                continue
-            break
-        if char in _META:
-            break
-        out.append(char)
-        i += 1
-    if i < len(regex) and regex[i] in "?*{" and out:
-        out.pop()  # the last literal character is optional
-    return "".join(out)
+    """The text every name the regex matches starts with, as RE2 parses it (see `claim_patterns`)."""
+    return patterns.literal_prefix(regex)
 
 
 def literal_prefix_length(regex: str) -> int:
@@ -238,7 +173,11 @@ class ClaimIndex:
         self._by: dict[tuple[ClaimKind, str], list[Claim]] = {}
         self._sorted: dict[tuple[ClaimKind, str], list[tuple[str, int]]] = {}
         self._literals: dict[tuple[ClaimKind, str], dict[str, Claim]] = {}
+        seen: set[tuple[ClaimKind, str, str]] = set()
         for claim in claims:
+            if (claim.kind, claim.source, claim.pattern) in seen:
+                continue  # listed twice (validate warns): one rule, or the name's alert would fire twice
+            seen.add((claim.kind, claim.source, claim.pattern))
             self._by.setdefault((claim.kind, claim.source), []).append(claim)
         for found in self._by.values():
             found.sort(key=lambda c: c.rank, reverse=True)
@@ -300,7 +239,9 @@ class ClaimIndex:
             return []
         names = self._paths(key)  # sorted literal names: only those starting with the prefix can match
         lo = bisect.bisect_left(names, (claim.prefix, -1))
-        hi = bisect.bisect_left(names, (claim.prefix + "\U0010ffff", -1)) if claim.prefix else len(names)
+        hi = lo
+        while hi < len(names) and names[hi][0].startswith(claim.prefix):  # no sentinel bound: any
+            hi += 1  # character, U+10FFFF included, may follow the prefix
         claims = self.on(*key)
         out = [claims[i] for name, i in names[lo:hi] if claims[i].literal and claim.covers(name)]
         for other in claims:
@@ -335,17 +276,28 @@ def catalog_claims(catalog: Catalog) -> list[Claim]:
     return out
 
 
-def _listed(patterns: list[str], name: str) -> bool:
-    return any(re.fullmatch(p[3:], name) if p.startswith("re:") else p == name for p in patterns)
+def _elsewhere(sources: dict[str, Any], section: str, source: str) -> str:
+    """A hint for a source name defined in another section (a Kafka claim naming a YARN source), else
+    the closest name of the right section."""
+    other = [s for s in sources if s != section and source in sources[s]]
+    if other:
+        return (
+            f" ({source!r} is a {other[0]} source; a {section} claim names a sources.{section} entry, a "
+            f"{other[0]} claim goes under claims.{other[0]})"
+        )
+    hint: str = sources[section].hint(source)
+    return hint
 
 
-def _uncollected(source: Any, kind: ClaimKind, name: str) -> bool:
-    """True when a Kafka source's groups/topics filters leave out a literally claimed name."""
-    if kind == "kafka_group":
-        return not _listed(source.groups, name) or _listed(source.exclude_groups, name)
-    if kind == "kafka_topic":
-        return not _listed(source.topics, name) or _listed(source.exclude_topics, name)
-    return False
+def _dead_twin(pattern: str, earlier: str, where: str) -> str:
+    """The warning for two patterns selecting the same names: the rank rule gives one of them every name."""
+    loser = pattern if len(pattern) <= len(earlier) else earlier  # equal length: the first listed wins
+    winner = earlier if loser == pattern else pattern
+    return (
+        f"{pattern!r} selects exactly the names {earlier!r} (at {where}) selects (Prometheus anchors every "
+        f"regex, so ^ and $ change nothing); {winner!r} wins every one of them and {loser!r} none, so its "
+        "alerts can never fire: keep one of the two"
+    )
 
 
 def check_claims(
@@ -358,26 +310,51 @@ def check_claims(
     the names defined there; `kafka` the valid Kafka sources by name (a literal name they do not collect
     is a warning)."""
     first: dict[tuple[ClaimKind, str, str], tuple[str, str]] = {}
+    same: dict[tuple[ClaimKind, str, str], tuple[str, str]] = {}
     for service, origin in services:
+        told: set[tuple[str | int, ...]] = set()
         for kind, source, pattern, path in service.claims.items():
             sub = ("claims", *path)
             section = SOURCE_KIND[kind]
+            try:
+                patterns.check_queue(pattern) if kind == "yarn_queue" else patterns.check_pattern(pattern)
+            except ValueError as exc:
+                yield origin.problem(str(exc), sub)
+                continue
             known = sources[section]
             if source not in known:
-                yield origin.problem(
-                    f"unknown {section} source {source!r}: a claim names a source defined under "
-                    f"sources.{section}; define it there or fix the name{known.hint(source)}",
-                    ("claims", *path[:2], "source"),
-                )
+                if path[:2] not in told:  # once per claim entry, not once per name it lists
+                    told.add(path[:2])
+                    yield origin.problem(
+                        f"unknown {section} source {source!r}: a claim names a source defined under "
+                        f"sources.{section}; define it there or fix the name{_elsewhere(sources, section, source)}",
+                        ("claims", *path[:2], "source"),
+                    )
                 continue
             cluster = (kafka or {}).get(source) if section == "kafka" else None
-            if cluster is not None and not pattern.startswith("re:") and _uncollected(cluster, kind, pattern):
+            if cluster is not None and patterns.uncollected(cluster, kind, pattern):
+                what = "any name pattern" if pattern.startswith("re:") else PART_LABEL[kind]
                 yield origin.problem(
-                    f"kafka source {source!r} does not collect {PART_LABEL[kind]} {pattern!r} (its "
+                    f"kafka source {source!r} does not collect {what} {pattern!r} (its "
                     f"{PART_LABEL[kind]}s filters leave it out), so no alert about it can fire; add it to "
                     "that source's filters or drop the claim",
                     sub,
                     level="warning",
+                )
+            if pattern.startswith("re:") and patterns.same_names(pattern[3:]) in patterns.EVERYTHING:
+                yield origin.problem(
+                    f"{pattern!r} claims every {PART_LABEL[kind]} of {section} source {source!r}: nothing is "
+                    f"left unclaimed for the source's own service (whose unclaimed-part alerts can never "
+                    "fire); if that is meant, make this service the source's service instead",
+                    sub,
+                    level="warning",
+                )
+            if pattern.startswith("re:"):
+                twin = (kind, source, "re:" + patterns.same_names(pattern[3:]))
+                if twin in same and same[twin][0] != pattern:
+                    yield origin.problem(_dead_twin(pattern, *same[twin]), sub, level="warning")
+                same.setdefault(
+                    twin, (pattern, f"{origin.doc.file}:{origin.doc.line_of((*origin.key, *sub))}")
                 )
             key = (kind, source, pattern)
             where = f"{origin.doc.file}:{origin.doc.line_of((*origin.key, *sub))}"

@@ -74,11 +74,23 @@ def test_a_claim_on_an_unknown_source_names_file_line_and_the_fix(tmp_path: Path
 @pytest.mark.parametrize(
     ("pattern", "says"),
     [
-        ("re:(", "is not a valid regex"),
+        ("re:(", "missing ): ("),
         ("re:", "has no regex after it"),
-        ("re:(?=orders)o.*", "which Prometheus' RE2 regexes do not support"),
-        ("re:(a)\\\\1", "which Prometheus' RE2 regexes do not support"),
+        ("re:(?=orders)o.*", "invalid perl operator: (?="),
+        ("re:(a)\\\\1", "invalid escape sequence: \\1"),
         (" orders", "is not a name"),
+        # Python's re accepts every one of these; Prometheus (Go's regexp, RE2 syntax) refuses them or
+        # reads them differently (review of issue 11, /tmp/review11/h/re*).
+        ("re:(?#c)a", "invalid perl operator: (?#"),
+        ("re:(?x)a b", "invalid perl operator: (?x"),
+        ("re:(?a)a", "invalid perl operator: (?a"),
+        ("re:a{1001}", "invalid repetition size: {1001}"),
+        ("re:\\\\é", "invalid escape sequence"),
+        ("re:\\\\N{DIGIT ONE}", "invalid escape sequence: \\N"),
+        ("re:a\\\\Z", "invalid escape sequence: \\Z"),
+        ("re:job-x{,3}", "reads it as literal text, not a repeat"),
+        ("re:a\\\\Cb", "Go's regexp does not support it"),
+        ("re:(?<n>a)", "Go regexp does not support it"),
     ],
 )
 def test_a_bad_pattern_is_refused_where_it_is_written(tmp_path: Path, pattern: str, says: str) -> None:
@@ -294,7 +306,20 @@ def test_the_longest_queue_path_wins(paths: list[str], queue: str) -> None:
 
 @pytest.mark.parametrize(
     ("regex", "prefix"),
-    [("^orders-eu-.*", 10), ("orders-?x", 6), ("a|b", 0), (r"orders\.eu.*", 9), (".*", 0), ("ab{2}", 1)],
+    [
+        ("^orders-eu-.*", 10),
+        ("orders-?x", 6),
+        ("a|b", 0),
+        (r"orders\.eu.*", 9),
+        (".*", 0),
+        ("ab{2}", 3),  # matches only "abb"
+        (r"a\\|b", 0),  # an escaped backslash, then alternation: "a\\" or "b" (review 11, h/dbl)
+        ("ab|ac", 1),  # both start with "a"
+        ("grp-[[:digit:]]+", 4),  # a POSIX class, not literal text
+        ("(?i)orders-.*", 0),  # "ORDERS-" matches too
+        (r"\Aab", 2),
+        ("orders-\U0010ffff.*", 8),
+    ],
 )
 def test_literal_prefix_length(regex: str, prefix: int) -> None:
     assert literal_prefix_length(regex) == prefix
@@ -314,3 +339,87 @@ def test_a_literal_group_the_source_does_not_collect_is_a_warning(tmp_path: Path
         "does not collect group 'billing' (its groups filters leave it out), so no alert about it can fire; "
         "add it to that source's filters or drop the claim"
     ]
+
+
+def test_a_bad_queue_path_does_not_hide_the_services_other_claim_errors(tmp_path: Path) -> None:
+    """Review of issue 11 (h/masked, h/wrongkind): the bad path used to fail the whole service, hiding the
+    unknown sources; an unknown source was reported once per queue; a Kafka claim on a YARN source got no
+    hint."""
+    path = write(
+        tmp_path,
+        """
+  - name: etl
+    team: data
+    claims:
+      kafka: [{source: history, groups: [x]}]
+      yarn: [{source: nosuch, queues: [analytics, root.a.b, root.c]}]
+""",
+    )
+    found = [e for e in errors(path) if "etl" in e]
+    kafka_line, yarn_line = line_of(path, "source: history"), line_of(path, "source: nosuch")
+    assert found == [
+        f"{path}:{kafka_line}: services[1] \"etl\".claims.kafka[0].source: unknown kafka source 'history': a "
+        "claim names a source defined under sources.kafka; define it there or fix the name ('history' is a "
+        "spark source; a kafka claim names a sources.kafka entry, a spark claim goes under claims.spark)",
+        f"{path}:{yarn_line}: services[1] \"etl\".claims.yarn[0].queues[0]: 'analytics' is not a full queue "
+        "path: write it from root with '.' between levels, e.g. root.analytics (a claim covers the queue and "
+        "its children; no patterns) (did you mean 'root.analytics'?)",
+        f"{path}:{yarn_line}: services[1] \"etl\".claims.yarn[0].source: unknown yarn source 'nosuch': a claim "
+        "names a source defined under sources.yarn; define it there or fix the name",
+    ]
+
+
+def _warnings(tmp_path: Path, source_extra: str, claims: str, says: str) -> tuple[Path, list[str]]:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        textwrap.dedent(HEAD)
+        .lstrip()
+        .replace('bootstrap: "kafka:9092"}', f'bootstrap: "kafka:9092"{source_extra}}}')
+        + claims
+    )
+    return path, [str(p) for p in load_catalog(path).warnings if says in p.message]
+
+
+def test_a_pattern_selecting_the_same_names_as_another_is_a_dead_claim(tmp_path: Path) -> None:
+    """h/eqpat: Prometheus anchors every regex, so re:^o.* and re:o.* select the same names; the longer
+    text would win all of them (the rank rule); here both texts are 7 characters and the same prefix 'o', so
+    the first listed wins: re:^o.* gets every name, re:o.*$ none."""
+    path, found = _warnings(
+        tmp_path,
+        "",
+        '  - name: a\n    team: data\n    claims: {kafka: [{source: prod, groups: ["re:^o.*"]}]}\n'
+        '  - name: b\n    team: data\n    claims: {kafka: [{source: prod, groups: ["re:o.*$"]}]}\n',
+        "selects exactly the names",
+    )
+    assert found == [
+        f"{path}:{line_of(path, 're:o.*$')}: services[2] \"b\".claims.kafka[0].groups[0]: 're:o.*$' selects "
+        f"exactly the names 're:^o.*' (at {path}:{line_of(path, 're:^o.*')}) selects (Prometheus anchors every "
+        "regex, so ^ and $ change nothing); 're:^o.*' wins every one of them and 're:o.*$' none, so its "
+        "alerts can never fire: keep one of the two"
+    ]
+
+
+def test_a_pattern_the_sources_filters_leave_out_entirely_is_a_warning(tmp_path: Path) -> None:
+    path, found = _warnings(
+        tmp_path,
+        ', groups: ["re:^etl-.*", billing]',
+        '  - name: a\n    team: data\n    claims: {kafka: [{source: prod, groups: ["re:^ml-.*", "re:^etl-x.*", '
+        '"re:bill.*"]}]}\n',
+        "does not collect",
+    )
+    # re:^ml-.* can match no collected name (prefix ml- vs etl-, and billing is not ml-*); the other two can.
+    assert found == [
+        f"{path}:{line_of(path, 're:^ml-.*')}: services[1] \"a\".claims.kafka[0].groups[0]: kafka source 'prod' "
+        "does not collect any name pattern 're:^ml-.*' (its groups filters leave it out), so no alert about it "
+        "can fire; add it to that source's filters or drop the claim"
+    ]
+
+
+def test_a_pattern_claiming_everything_is_a_warning(tmp_path: Path) -> None:
+    path, found = _warnings(
+        tmp_path,
+        "",
+        '  - name: a\n    team: data\n    claims: {kafka: [{source: prod, groups: ["re:.*"]}]}\n',
+        "claims every group",
+    )
+    assert len(found) == 1 and f"{path}:{line_of(path, 're:.*')}:" in found[0], found

@@ -44,7 +44,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_generated_promtool_test_passes(generated: Path) -> None:
     tests = sorted((generated / "tests").glob("*.test.yml"))
-    assert len(tests) == 9  # per team an SLO file and a components file, plus the self-monitoring file
+    assert len(tests) == 10  # per team an SLO and a components file, plus self-monitoring and ownership
     for path, result in zip(tests, _promtool_test(tests), strict=True):
         assert result.returncode == 0, f"{path.name}:\n{result.stdout}{result.stderr}"
         assert "SUCCESS" in result.stdout
@@ -58,7 +58,7 @@ def test_every_alert_has_a_firing_and_a_silent_case(generated: Path) -> None:
     fired, silent = set(), set()
     for path in (generated / "tests").glob("*.test.yml"):
         for case in yaml.safe_load(path.read_text())["tests"]:
-            for check in case["alert_rule_test"]:
+            for check in case.get("alert_rule_test", []):  # ownership.test.yml has expression tests
                 (fired if check["exp_alerts"] else silent).add(check["alertname"])
     assert alerts == fired
     assert alerts - {"Watchdog"} == silent
@@ -115,13 +115,13 @@ def test_every_component_alert_kind_is_generated_for_the_example() -> None:
     counts = {kind: len(names) for kind, names in seen.items()}
     assert counts == {
         "hdfs": 12,
-        "yarn": 7,
-        "spark": 3,
+        "yarn": 8,  # + QueueAppsFailed (issue 11)
+        "spark": 5,  # + ExecutorGcHigh, DriverMemoryHigh (issue 11)
         "kafka": 5,
         "inference": 5,
         # SourceDown, SourceAbsent, DatasetStale, DatasetVolumeDrop, AirflowRunFailed, DataQualityFailed
         "freshness": 6,
-        "drift": 2,
+        "drift": 3,
     }
 
 

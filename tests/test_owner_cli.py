@@ -179,7 +179,19 @@ def test_an_alerts_labels_on_stdin(labels: dict[str, str], team: str, service: s
             ["x", "--kind", "queue", "--source", "nosuch"],
             None,
             1,
-            "no yarn source 'nosuch' in the catalog (defined: prod)",
+            "unknown yarn source 'nosuch': the catalog defines none of that name (defined: prod)",
+        ),
+        # Review of issue 11: each of these was silent, misleading or a traceback.
+        (["orders-etl", "--source", "nosuch"], None, 1, "unknown source 'nosuch'"),
+        (["orders-etl", "--kind", "queue"], None, 2, "'orders-etl' is not a YARN queue path"),
+        (["-"], "[" * 100_000 + "]" * 100_000, 2, "stdin is not JSON this command reads (nested too deeply)"),
+        (["-"], '{"a": "' + "x" * 1_000_001 + '"}', 2, "stdin holds more than 1,000,000 characters"),
+        (["-"], '{"group": "orders-etl"}', 2, "the alert has label group='orders-etl' but no cluster label"),
+        (
+            ["-"],
+            '{"group": "orders-etl", "cluster": "staging"}',
+            1,
+            "unknown kafka cluster 'staging' for group 'orders-etl': the catalog defines prod",
         ),
         (
             ["x", "--kind", "planet"],
@@ -207,3 +219,13 @@ def test_an_invalid_catalog_is_refused(tmp_path) -> None:  # type: ignore[no-unt
     result = run_cli("owner", str(path), "a")
     assert result.code == 1
     assert "missing required key 'owners'" in result.output
+
+
+def test_an_alert_naming_a_group_and_a_queue_gets_both_owners() -> None:
+    # By hand from examples/catalog: orders-etl is data-engineering's, root.ml.training is mlops'.
+    labels = {"cluster": "prod", "group": "orders-etl", "source": "prod", "queue": "root.ml.training"}
+    answers = as_json("-", stdin=json.dumps(labels))
+    assert [(a["matched"], a["team"]) for a in answers] == [
+        ("kafka group orders-etl on prod", "data-engineering"),
+        ("yarn queue root.ml.training on prod", "mlops"),
+    ]

@@ -122,8 +122,11 @@ def test_claimed_alerts_carry_the_claiming_services_runbook_and_dashboard(genera
     for rule in lag:
         assert rule["labels"]["team"] == "data" and rule["labels"]["tier"] == "high"
         assert rule["annotations"]["runbook_url"] == "https://runbooks.example.com/etl"
-        assert rule["annotations"]["dashboard_url"].startswith("http://grafana:3000/d/")
-        assert "etl" in rule["annotations"]["dashboard_url"]
+    # Each opens the Kafka component dashboard on its cluster; the literal claim also selects its group.
+    assert sorted(r["annotations"]["dashboard_url"] for r in lag) == [
+        "http://grafana:3000/d/wk-component-kafka?var-cluster=prod",
+        "http://grafana:3000/d/wk-component-kafka?var-cluster=prod&var-group=orders-etl",
+    ]
 
 
 def test_the_parts_selectors_partition_the_names(generated: Path) -> None:
@@ -277,3 +280,38 @@ def test_every_alert_about_a_part_is_claimable(generated: Path) -> None:
                 if "alert" in rule and by & {"group", "topic", "queue", "app_name"}:
                     per_part.add(rule["alert"])
     assert per_part == set(CLAIMABLE)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "skipped"),
+    [
+        # Review of issue 11 (h/rea11d81, h/rea89245, h/flag): valid catalogs whose generated tests failed,
+        # because the example name was the regex text (\Aab) or "unclaimed" (claimed by re:.*).
+        (["re:\\\\Aab"], ["b"], 0),
+        (["re:(?i)orders-.*"], ["re:.*-batch"], 0),
+        (["re:^orders-.*"], ["orders-\U0010ffff"], 0),
+        # Nothing is left unclaimed: the rest's two Kafka group alerts cannot be fed a name, so skipped.
+        (["re:.*"], ["b"], 2),
+    ],
+)
+def test_generated_tests_pass_for_valid_catalogs(
+    tmp_path: Path, a: list[str], b: list[str], skipped: int
+) -> None:
+    require_binary("promtool")
+    from tests.test_claims_re2 import catalog_text
+
+    (tmp_path / "c.yaml").write_text(catalog_text(a, b))
+    result = run_cli(
+        "generate",
+        "rules",
+        str(tmp_path / "c.yaml"),
+        "--out",
+        str(tmp_path / "r"),
+        "--tests",
+        str(tmp_path / "t"),
+    )
+    assert result.code == 0, result.output
+    assert " ".join(result.output.split()).count("so its generated tests are skipped") == skipped
+    for test in sorted((tmp_path / "t").glob("*.test.yml")):
+        done = _promtool(test)
+        assert done.returncode == 0, done.stdout + done.stderr
