@@ -48,11 +48,14 @@ COMPONENT_ALERTS: dict[str, dict[str, AlertDefault]] = {
         "failed_apps": AlertDefault("warning", "5m", 0.1, "ratio of finished apps over 30m"),
         "throughput_drop": AlertDefault("warning", "15m", 0.5, "ratio of the completion rate an hour ago"),
         "queue_saturated": AlertDefault("warning", "15m", 0.95, "ratio of max capacity"),
+        "queue_failed_apps": AlertDefault("warning", None, 0, "failed apps in applications_window"),
     },
     "spark": {
         **_SOURCE,
         "failed_jobs": AlertDefault("warning", None, 0, "new failed jobs in 15m"),
         "failed_stages": AlertDefault("warning", None, 0, "new failed stages in 15m"),
+        "executor_gc_share": AlertDefault("warning", "15m", 0.1, "ratio of the executor's task run time"),
+        "driver_memory_high": AlertDefault("warning", "10m", 0.9, "ratio of the driver's storage memory"),
     },
     "kafka": {
         **_SOURCE,
@@ -76,5 +79,6 @@ COMPONENT_ALERTS: dict[str, dict[str, AlertDefault]] = {
     "drift": {
         "drift_detected": AlertDefault("warning", None),
         "drift_stale": AlertDefault("warning", "15m", 3, "schedules without a run"),
+        "run_failed": AlertDefault("warning", "15m"),
     },
 }

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import re
 import typing
+from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from catalog.addresses import DatabaseUrl, Email, EnvName, FilePath, HeaderMap, HttpUrl, TlsVerify, Username
 from catalog.alert_defaults import COMPONENT_ALERTS, Severity
+from catalog.claims import Claims
 from catalog.durations import Duration, Window
 from catalog.errors import did_you_mean
 from catalog.fields import (
@@ -33,6 +43,7 @@ from catalog.fields import (
     PromQLTemplate,
     Schedule,
     Selector,
+    bounded,
     objective_precision_problem,
 )
 from catalog.secrets import credential_name, secret_shape
@@ -129,6 +140,40 @@ def _yaml12_floats(data: dict[str, Any], fields: frozenset[str]) -> dict[str, An
     return {**data, **changed} if changed else data
 
 
+# --- corrections (planned maintenance, excluded from SLO budgets; docs/sla.md#corrections) ----------
+
+
+def _aware_time(value: Any) -> Any:
+    """A time with a zone: a YAML timestamp or ISO 8601 text such as 2026-11-03T02:00:00Z."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time: write it like 2026-11-03T02:00:00Z") from None
+    if not isinstance(value, datetime):
+        raise ValueError("write a time with a zone, like 2026-11-03T02:00:00Z (a date alone is not enough)")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{value.isoformat()} has no zone: add Z (UTC) or an offset such as +01:00")
+    return value
+
+
+AwareTime = Annotated[datetime, BeforeValidator(_aware_time)]
+
+
+class Correction(Strict):
+    """A planned maintenance window: [start, end) is excluded from the budget of the SLOs it covers."""
+
+    start: AwareTime
+    end: AwareTime
+    reason: str = Field(min_length=1, max_length=1000, description="why this time does not count")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError(f"a correction must end after it starts ({self.start} to {self.end}): swap them")
+        return self
+
+
 # --- teams -----------------------------------------------------------------------------------------
 
 
@@ -181,6 +226,7 @@ class Team(Strict):
     owners: list[str] = Field(min_length=1, description="on-call contacts: e-mail addresses or handles")
     channels: Channels = Channels()
     description: str = ""
+    corrections: list[Correction] = []
 
 
 # --- services --------------------------------------------------------------------------------------
@@ -202,6 +248,8 @@ class Service(Strict):
     runbook: HttpUrl | None = None
     description: str = ""
     labels: LabelMap = {}
+    corrections: list[Correction] = []
+    claims: Claims = Field(default=Claims(), description="parts of shared sources this service owns")
 
 
 # --- SLOs ------------------------------------------------------------------------------------------
@@ -278,6 +326,16 @@ class KafkaLagSLI(Strict):
     cluster: Name
     group: str = Field(min_length=1)
     max_lag_seconds: float = Field(gt=0)
+
+    @field_validator("max_lag_seconds")
+    @classmethod
+    def _plausible_lag(cls, value: float) -> float:
+        # The rules write numbers to 12 decimals: a smaller limit would read as 0 (found by the fuzz test).
+        if not 0.001 <= value <= 1e9:
+            raise ValueError(
+                f"max_lag_seconds {value:g} is out of range: write a number of seconds from 0.001 to 1e9"
+            )
+        return value
 
 
 class RawSLI(Strict):
@@ -376,6 +434,7 @@ class SLO(Strict):
     sli: SLI
     alerting: Alerting = Alerting()
     labels: SloLabels = {}
+    corrections: list[Correction] = []
 
     @field_validator("objective")
     @classmethod
@@ -471,6 +530,30 @@ MinInterval = Annotated[
 MaxSeries = Annotated[int, Field(strict=True, ge=1, le=MAX_MAX_SERIES)]
 
 
+def _count_within(low: int, high: int, field: str, why: str) -> AfterValidator:
+    """An integer field's bounds, with a message naming the field, the bounds and what it costs."""
+
+    def check(value: int) -> int:
+        if value < low:
+            raise PydanticCustomError(
+                "count_range",
+                "{value} is below {low}: {field} is at least {low}; write a number from {low} to {high}",
+                {"value": value, "low": low, "high": high, "field": field},
+            )
+        if value > high:
+            raise PydanticCustomError(
+                "count_range",
+                "{value} is above {high}: {field} is at most {high} ({why}); write {high} or less",
+                {"value": value, "high": high, "field": field, "why": why},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+AppsWindow = Annotated[Duration, bounded("1m", "7d", "applications_window")]
+
+
 class AlertOverride(Strict):
     """Overrides one component alert's defaults; `false` is shorthand for `{enabled: false}`."""
 
@@ -529,6 +612,17 @@ def _threshold_problem(key: str, threshold: float | None, default: float | None,
             f"{key} threshold {threshold:g} is above 1, but it is a {unit} (0 to 1), so the alert could never "
             f"fire: write a ratio such as {default if default is not None else 0.5:g}"
         )
+    if 0 < threshold < 1e-6:  # rules/promql.number writes 12 decimals: 1e-20 would read as 0
+        return f"{key} threshold {threshold:g} is too small to mean anything; write 0 or at least 1e-06"
+    if threshold > 1e15:
+        return f"{key} threshold {threshold:g} is too large to mean anything; write at most 1e15"
+    if key == "failed_apps" and threshold == 1:  # it fires on a share of finished apps above the threshold
+        return f"{key} threshold 1 could never fire: no more than all applications can fail; write 0.99"
+    if key == "queue_saturated" and threshold == 0:  # it fires on used/max at or above the threshold
+        return (
+            f"{key} threshold 0 would fire whenever a container waits, however empty the queue; write a "
+            f"ratio such as {default if default is not None else 0.95:g}"
+        )
     return None
 
 
@@ -563,13 +657,30 @@ class HdfsSource(ScrapedSource):
 class YarnSource(ScrapedSource):
     alert_kind = "yarn"
     resourcemanagers: list[HttpUrl] = Field(min_length=1)
+    applications_window: AppsWindow = Field(
+        default=Duration.parse("1h"), description="failed and killed applications are counted over this"
+    )
+    max_running_applications: Annotated[
+        int, Field(strict=True), _count_within(0, 100, "max_running_applications", "one series each")
+    ] = Field(default=10, description="longest-running applications given their own series")
+    max_queues: Annotated[
+        int, Field(strict=True), _count_within(1, 2000, "max_queues", "two series each")
+    ] = Field(default=200, description="queues with ended applications given their own series")
 
 
 class SparkSource(ScrapedSource):
     alert_kind = "spark"
     url: HttpUrl
-    max_applications: int = Field(default=50, ge=1)
+    max_applications: Annotated[
+        int, Field(strict=True), _count_within(1, 1000, "max_applications", "about 20 series each")
+    ] = 50
     lookback: Lookback = Duration.parse("1d")
+    granularity: Literal["application", "executor"] = "executor"
+    max_executors: Annotated[
+        int,
+        Field(strict=True),
+        _count_within(1, 1000, "max_executors", "eight series each, per application"),
+    ] = Field(default=50, description="executors (the driver first) given their own series per application")
 
 
 GroupPattern = str  # a group name, or "re:<regex>"
@@ -589,7 +700,11 @@ class KafkaSource(HasAlerts):
     poll_interval: PollInterval = Duration.parse("30s")
     timeout: Timeout = Duration.parse("10s")
     granularity: Literal["partition", "topic"] = "partition"
-    max_points: int = Field(default=60, ge=2, description="lookup-table points kept per partition")
+    max_points: Annotated[
+        int,
+        Field(strict=True),
+        _count_within(2, 1000, "max_points", "each partition keeps a lookup table of this many points"),
+    ] = Field(default=60, description="lookup-table points kept per partition")
     status_window: int = Field(
         default=10, ge=2, description="polls Burrow's status evaluation looks back over"
     )
@@ -672,7 +787,7 @@ class AirflowRef(Strict):
     api_version: Annotated[Literal[1, 2], NoBool] = 1
     auth: HttpAuth | None = None
     tls_verify: TlsVerify = True
-    lookback: Duration = Field(
+    lookback: Annotated[Duration, bounded("1m", "30d", "lookback")] = Field(
         default=Duration.parse("1d"), description="failed runs are counted over runs ended this recently"
     )
 
@@ -729,6 +844,11 @@ class FreshnessSource(HasAlerts):
     push: PushRef | None = None
     great_expectations: GreatExpectationsRef | None = None
     timeout: Timeout = DEFAULT_TIMEOUT
+    min_interval: MinInterval = Field(
+        default=Duration.parse("1s"),
+        description="concurrent scrapes share one query (or request, or walk); a result younger than this "
+        "is reused",
+    )
 
     @model_validator(mode="after")
     def _one_probe(self) -> FreshnessSource:

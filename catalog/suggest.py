@@ -62,3 +62,23 @@ def _shared_ends(name: str, word: str) -> int:
     while end < limit - start and name[-1 - end] == word[-1 - end]:
         end += 1
     return start + end
+
+
+Loc = tuple[object, ...]
+
+
+def misspelt_required(unknown: Iterable[Loc], missing: Iterable[Loc]) -> dict[Loc, Loc]:
+    """Pair each unknown key with the missing required key it misspells at the same place (`objectiv`
+    for `objective`), so the two are reported as one error: {unknown key's loc: missing key's loc}.
+    Each missing key pairs with at most one unknown key, the first close enough (difflib, as elsewhere)."""
+    left: dict[Loc, list[str]] = {}
+    for loc in missing:
+        left.setdefault(loc[:-1], []).append(str(loc[-1]))
+    out: dict[Loc, Loc] = {}
+    for loc in unknown:
+        candidates = left.get(loc[:-1], [])
+        match = difflib.get_close_matches(str(loc[-1]), candidates, n=1, cutoff=0.6) if loc else []
+        if match:
+            candidates.remove(match[0])
+            out[loc] = (*loc[:-1], match[0])
+    return out

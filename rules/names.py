@@ -66,6 +66,23 @@ SLO_INFO = _slo.metric(
     "Static info series (value 1) joining an SLO to its service, team, tier, objective and window",
 )
 
+_ownership = REGISTRY.section(
+    "Ownership recording rules",
+    "Recorded in `ownership.rules.yml` from the services' `claims:` (rules/ownership.py): one series per "
+    "part of a shared source that the exporter reports, naming the one service that owns it (the most "
+    "specific claim, or the source's own service when nobody claims it). Join with "
+    "`* on(cluster, group) group_left(team, service)`. The part's labels depend on `kind`: `kafka_group` "
+    "has cluster and group, `kafka_topic` cluster and topic, `yarn_queue` source and queue, `spark_app` "
+    "source and app_name.",
+)
+PART_OWNERSHIP_INFO = _ownership.metric(
+    "watchkeeper_part_ownership_info",
+    "gauge",
+    ("kind", "team", "service", "tier", "claim"),
+    "1 per claimable part (consumer group, topic, queue, Spark application; its labels as exported) with "
+    "its owner; claim is the matched claim, absent when unclaimed",
+)
+
 _freshness = REGISTRY.section(
     "Freshness recording rules",
     "Recorded in a team's components file for each dataset with a row count (`count_query`, or pushed "

@@ -419,7 +419,7 @@ def test_broken_catalog_is_rejected_with_a_precise_message(write_catalog, files,
 def test_the_base_of_the_broken_cases_is_itself_valid(write_catalog) -> None:
     result = run_cli("validate", str(write_catalog(base())))
     assert result.code == 0, result.output
-    assert "1 SLOs" in result.stdout
+    assert "1 SLO," in result.stdout
 
 
 def test_all_errors_are_reported_in_one_run(write_catalog) -> None:

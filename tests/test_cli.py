@@ -259,8 +259,12 @@ def test_a_namespace_must_be_a_kubernetes_name_and_needs_prometheusrule(
     assert bad.code == 2
     assert "--namespace must be a Kubernetes namespace name" in bad.stderr
     plain = run_cli(*command, str(EXAMPLE_CATALOG), "-o", str(tmp_path), "--namespace", "obs")
-    assert plain.code == 2
-    assert "--namespace applies to --format prometheusrule" in plain.stderr
+    if command == ["build"]:  # build's --namespace also names the dashboard ConfigMaps' namespace
+        assert plain.code == 0, plain.stderr
+        assert "namespace: obs" in (tmp_path / "grafana/kubernetes/configmaps.yaml").read_text()
+    else:
+        assert plain.code == 2
+        assert "--namespace applies to --format prometheusrule" in plain.stderr
 
 
 @pytest.mark.parametrize("command", [["build"], ["generate", "rules"]], ids=" ".join)

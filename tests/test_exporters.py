@@ -180,6 +180,12 @@ def yarn_routes(scheduler: str = "ws_v1_cluster_scheduler_capacity.json") -> dic
         "/ws/v1/cluster/metrics": reply_json((YARN / "ws_v1_cluster_metrics.json").read_text()),
         "/ws/v1/cluster/scheduler": reply_json((YARN / scheduler).read_text()),
         "/ws/v1/cluster/info": reply_json((YARN / "ws_v1_cluster_info.json").read_text()),
+        # The ended-applications queries: two FINISHED, SUCCEEDED applications, so none counts (real payload);
+        # the running query: three RUNNING ones (derived, see PROVENANCE.md and tests/test_yarn_apps.py).
+        "/ws/v1/cluster/apps": reply_json((YARN / "ws_v1_cluster_apps.json").read_text()),
+        "/ws/v1/cluster/apps?states=RUNNING&limit=10000": reply_json(
+            (YARN / "ws_v1_cluster_apps_running.DERIVED.json").read_text()
+        ),
     }
 
 
@@ -376,9 +382,10 @@ def test_spark_caps_applications_and_counts_missing_details() -> None:
             found = samples(exposition(rt))
     ids = {dict(labels)["app_id"] for name, labels in found if name == m.SPARK_APP_RUNNING}
     assert ids == {"local-1426533911241"}
-    # Its details are not in the corpus, so the server answers 404: one error for the one application.
+    # Its details are not in the corpus, so the server answers 404 to each of its three requests (jobs,
+    # failed stages, allexecutors): each is reported on its own, so one failing never hides the others.
     assert value(found, "spark_up", source="history") == 0
-    assert value(found, "spark_scrape_errors_total", source="history", kind="http_status") == 1
+    assert value(found, "spark_scrape_errors_total", source="history", kind="http_status") == 3
 
 
 # --- faults ----------------------------------------------------------------------------------------

@@ -52,12 +52,13 @@ def test_generated_rules_for_the_example_pass_promtool(tmp_path: Path) -> None:
     teams = ("bi", "data-engineering", "mlops", "platform")
     assert [f.name for f in files] == [
         *(f"components-{t}.rules.yml" for t in teams),
+        "ownership.rules.yml",
         *(f"slo-{t}.rules.yml" for t in teams),
         "watchkeeper.rules.yml",
     ]
     check = _promtool_check(files)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count("SUCCESS") == 9
+    assert check.stdout.count("SUCCESS") == 10
 
 
 def test_every_slo_gets_its_recordings_and_alerts() -> None:

@@ -5,22 +5,23 @@ from __future__ import annotations
 from catalog.model import KafkaSource
 from exporters import names as m
 from rules.components.common import DUR, Draft, Scenario, Series, up_drafts
+from rules.ownership import Claimable, Part, owned
 from rules.promql import matchers, number
 
 
-def kafka_drafts(src: KafkaSource) -> list[Draft]:
+def kafka_drafts(src: KafkaSource) -> list[Draft | Claimable]:
     """The component alerts of a Kafka cluster."""
     cluster = {m.KAFKA_CLUSTER_LABEL: src.name}
-    group = {**cluster, "group": "orders-etl"}
     sel = {m.SOURCE_LABEL: src.name}
     interval = src.poll_interval.seconds
-    return [
-        *up_drafts(m.KAFKA_PREFIX, "kafka", src.name),
-        Draft(
+
+    def lag(part: Part) -> Draft:  # claimable: one alert per owner of the groups (rules/ownership.py)
+        group = {**cluster, "group": part.example}
+        return Draft(
             "lag_seconds",
             "WatchkeeperKafkaConsumerLagging",
             lambda t: (
-                f"max by (cluster, group) ({m.KAFKA_GROUP_MAX_LAG_SECONDS}{matchers(cluster)}) > {number(t or 0)}"
+                f"max by (cluster, group) ({m.KAFKA_GROUP_MAX_LAG_SECONDS}{part.select(cluster)}) > {number(t or 0)}"
             ),
             f"A consumer group on Kafka {src.name} is lagging",
             f"Consumer group {{{{ $labels.group }}}} on Kafka {src.name} is {DUR} behind.",
@@ -30,13 +31,16 @@ def kafka_drafts(src: KafkaSource) -> list[Draft]:
                 group,
                 (t or 0) * 2,
             ),
-        ),
-        Draft(
+        )
+
+    def status(part: Part) -> Draft:
+        group = {**cluster, "group": part.example}
+        return Draft(
             "partition_status",
             "WatchkeeperKafkaConsumerStatus",
             lambda _t: (
                 f"max by (cluster, group, status) ({m.KAFKA_GROUP_STATUS}"
-                f'{matchers(cluster)[:-1]}, status=~"{"|".join(m.KAFKA_BAD_STATUSES)}"}}) == 1'
+                f'{part.select(cluster)[:-1]}, status=~"{"|".join(m.KAFKA_BAD_STATUSES)}"}}) == 1'
             ),
             f"A consumer group on Kafka {src.name} is stalled, stopped or rewound",
             f"Consumer group {{{{ $labels.group }}}} on Kafka {src.name} is {{{{ $labels.status }}}} "
@@ -46,7 +50,12 @@ def kafka_drafts(src: KafkaSource) -> list[Draft]:
                 [Series(m.KAFKA_GROUP_STATUS, {**group, "status": "OK"}, "1x20")],
                 {**group, "status": "STALL"},
             ),
-        ),
+        )
+
+    return [
+        *up_drafts(m.KAFKA_PREFIX, "kafka", src.name),
+        owned("kafka_group", lag),
+        owned("kafka_group", status),
         Draft(
             "stale_collection",
             "WatchkeeperKafkaLagCollectionStale",

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from catalog.model import YarnSource
 from exporters import names as m
-from rules.components.common import NUM, PCT, Draft, Scenario, Series, gauge_above, up_drafts
+from rules.components.common import (
+    NUM,
+    PCT,
+    Draft,
+    Scenario,
+    Series,
+    above,
+    below,
+    fraction_above,
+    fraction_below,
+    gauge_above,
+    share,
+    up_drafts,
+)
+from rules.ownership import Claimable, Part, owned
 from rules.promql import matchers, number
 
 
-def yarn_drafts(src: YarnSource) -> list[Draft]:
+def yarn_drafts(src: YarnSource) -> list[Draft | Claimable]:
     """The component alerts of a YARN cluster."""
     sel = {m.SOURCE_LABEL: src.name}
     s = matchers(sel)
@@ -16,7 +30,6 @@ def yarn_drafts(src: YarnSource) -> list[Draft]:
     failed, completed, killed = (
         f"{n}_total" for n in (m.YARN_APPS_FAILED, m.YARN_APPS_COMPLETED, m.YARN_APPS_KILLED)
     )
-    queue = {**sel, "queue": "root.etl", "scheduler": "capacity"}
 
     def inc(metric: str) -> str:
         return f"sum by (source) (increase({metric}{s}[30m]))"
@@ -28,12 +41,54 @@ def yarn_drafts(src: YarnSource) -> list[Draft]:
             Series(killed, sel, "0x60"),
         ]
 
-    def queues(used: float) -> list[Series]:
+    def queues(used: float, queue: dict[str, str]) -> list[Series]:
         return [
             Series(m.YARN_QUEUE_USED_CAPACITY, queue, f"{number(used)}x40"),
             Series(m.YARN_QUEUE_MAX_CAPACITY, queue, "0.5x40"),
             Series(m.YARN_QUEUE_PENDING_CONTAINERS, queue, "4x40"),
         ]
+
+    def saturated(part: Part) -> Draft:  # claimable: one alert per owner of the queues (rules/ownership.py)
+        q = part.select(sel)
+        queue = {**sel, "queue": part.example, "scheduler": "capacity"}
+        return Draft(
+            "queue_saturated",
+            "WatchkeeperYarnQueueSaturated",
+            lambda t: (
+                f"max by (source, queue) ({m.YARN_QUEUE_USED_CAPACITY}{q} / {m.YARN_QUEUE_MAX_CAPACITY}{q})\n"
+                f">= {number(t or 0)}\nand on(source, queue)\n"
+                f"max by (source, queue) ({m.YARN_QUEUE_PENDING_CONTAINERS}{q}) > 0"
+            ),
+            f"A YARN {src.name} queue is at its maximum capacity",
+            f"Queue {{{{ $labels.queue }}}} of YARN {src.name} uses {PCT} of its maximum capacity and has "
+            "containers waiting.",
+            lambda t: Scenario(  # max capacity 0.5: used is half the ratio
+                queues(min(1.0, fraction_above(t, 0.98) or 1.0) / 2, queue),
+                queues(fraction_below(t, 0.5) / 2, queue),
+                {**sel, "queue": part.example},
+                min(1.0, fraction_above(t, 0.98) or 1.0),
+            ),
+        )
+
+    def queue_failed(part: Part) -> Draft:  # claimable: a queue's failed applications go to its owner
+        ended = {**sel, "queue": part.example, "state": "failed"}
+        return Draft(
+            "queue_failed_apps",
+            "WatchkeeperYarnQueueAppsFailed",
+            lambda t: (
+                f"max by (source, queue) ({m.YARN_QUEUE_APPS_ENDED}{part.select({**sel, 'state': 'failed'})})"
+                f" > {number(t or 0)}"
+            ),
+            f"Applications failed in a YARN {src.name} queue",
+            f"{NUM} applications of queue {{{{ $labels.queue }}}} on YARN {src.name} failed in the last "
+            f"{src.applications_window}.",
+            lambda t: Scenario(
+                [Series(m.YARN_QUEUE_APPS_ENDED, ended, f"{number(above(t, 2))}x40")],
+                [Series(m.YARN_QUEUE_APPS_ENDED, ended, f"{number(below(t, 0))}x40")],
+                {**sel, "queue": part.example},
+                above(t, 2),
+            ),
+        )
 
     completed_rate = f"sum by (source) (rate({completed}{s}[30m]"
     return [
@@ -68,7 +123,13 @@ def yarn_drafts(src: YarnSource) -> list[Draft]:
             ),
             f"Jobs are failing on YARN {src.name}",
             f"{PCT} of the applications that finished on YARN {src.name} in the last 30 minutes failed.",
-            lambda _t: Scenario(apps(1, 4), apps(1, 99), out, 0.2, settle="30m"),
+            lambda t: Scenario(
+                apps(*share(fraction_above(t, 0.2) or 1.0)),
+                apps(*share(fraction_below(t, 0.01))),
+                out,
+                fraction_above(t, 0.2) or 1.0,
+                settle="30m",
+            ),
         ),
         Draft(
             "throughput_drop",
@@ -93,17 +154,6 @@ def yarn_drafts(src: YarnSource) -> list[Draft]:
                 settle="125m",
             ),
         ),
-        Draft(
-            "queue_saturated",
-            "WatchkeeperYarnQueueSaturated",
-            lambda t: (
-                f"max by (source, queue) ({m.YARN_QUEUE_USED_CAPACITY}{s} / {m.YARN_QUEUE_MAX_CAPACITY}{s})\n"
-                f">= {number(t or 0)}\nand on(source, queue)\n"
-                f"max by (source, queue) ({m.YARN_QUEUE_PENDING_CONTAINERS}{s}) > 0"
-            ),
-            f"A YARN {src.name} queue is at its maximum capacity",
-            f"Queue {{{{ $labels.queue }}}} of YARN {src.name} uses {PCT} of its maximum capacity and has "
-            "containers waiting.",
-            lambda _t: Scenario(queues(0.49), queues(0.25), {**sel, "queue": "root.etl"}, 0.98),
-        ),
+        owned("yarn_queue", saturated),
+        owned("yarn_queue", queue_failed),
     ]
