@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
-from api.body_guard import BodyGuard
-from api.routers import alerts, breaches, health, reports, watchdog
+from api.body_guard import BodyGuard, HeadAsGet
+from api.routers import alerts, breaches, corrections, health, reports, watchdog
 from api.service_state import ServiceState
 from rules.alertmanager import LEDGER_PATH, WATCHDOG_PATH
 
@@ -34,6 +37,58 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+VALIDATION_ERROR_SCHEMA = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "string"}, "msg": {"type": "string"}},
+                "required": ["loc", "msg"],
+            },
+        },
+    },
+    "required": ["detail"],
+}
+"""What `_invalid` (and a 422 HTTPException) really answers, in place of FastAPI's default schema."""
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            spec.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = (
+                VALIDATION_ERROR_SCHEMA
+            )
+            spec["components"]["schemas"].pop("ValidationError", None)
+            for operations in spec.get("paths", {}).values():
+                for operation in operations.values():
+                    if "requestBody" in operation:  # FastAPI answers 400 to a body it cannot decode
+                        operation["responses"].setdefault("400", {"description": "The body is not JSON"})
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    return schema
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405 with every method the path has (Starlette lists only the first matching route's)."""
+    methods = sorted(
+        {
+            method
+            for route in request.app.routes
+            if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+            for method in route.methods or ()
+        }
+    )
+    return JSONResponse(
+        {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(methods)}
+    )
+
+
 def create_app(state: ServiceState) -> FastAPI:
     """The application around `state` (the store, settings and metrics it injects into routers)."""
     app = FastAPI(
@@ -42,9 +97,20 @@ def create_app(state: ServiceState) -> FastAPI:
         version="1",
     )
     app.state.service = state
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(405, _method_not_allowed)
     app.add_middleware(BodyGuard, state=state)
-    for router in (health.router, alerts.router, breaches.router, reports.router, watchdog.router):
+    app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET to everything inside
+    routers = (
+        health.router,
+        alerts.router,
+        breaches.router,
+        corrections.router,
+        reports.router,
+        watchdog.router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.middleware("http")

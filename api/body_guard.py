@@ -1,5 +1,7 @@
 """An ASGI guard in front of every write: the token is checked and the body size bounded before any of the
-body is read, so an unauthenticated or oversized request costs no memory and learns nothing."""
+body is read, so an unauthenticated or oversized request costs no memory and learns nothing. A body must
+be JSON (`Content-Type: application/json`, else 415) nested at most `MAX_DEPTH` deep (else 400), checked
+before any parser sees it. `HeadAsGet` answers HEAD on every GET endpoint (the GET's headers, no body)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,38 @@ from api.service_state import ServiceState
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Largest request body accepted (Alertmanager's webhook batches stay far below it)."""
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_DEPTH = 64
+"""Deepest JSON nesting accepted (Alertmanager's webhook is 4 deep; Python's parser overflows near 1,000)."""
+NOT_JSON = "send application/json (Content-Type: application/json); nothing stored"
+
+
+def json_media(content_type: str) -> bool:
+    """application/json or any +json type, with or without parameters (charset)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of `[` and `{` in `body`, outside strings (a scan, no parser, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,6 +94,15 @@ class BodyGuard:
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        if body.strip() and scope["method"] != "DELETE":
+            if not json_media(headers.get("content-type", "")):
+                await _answer(send, 415, NOT_JSON, [])
+                return
+            if json_depth(body) > MAX_DEPTH:
+                message_400 = f"JSON nested deeper than {MAX_DEPTH} levels; nothing stored"
+                await _answer(send, 400, message_400, [])
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -67,6 +110,27 @@ class BodyGuard:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+class HeadAsGet:
+    """HEAD on a GET endpoint: the GET's status and headers (Content-Length included), no body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headless(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headless)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from api.serve_cli import DatabaseOption, DataDirOption
 from sla.report_windows import WINDOWS
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}"
+    )
     return typer.Exit(code)
 
 
@@ -77,6 +80,15 @@ def table(report: ReportOut) -> Table:
     return out
 
 
+def _warn(message: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(
+        f"[bold yellow]warning:[/] {escape(message)}"
+    )
+
+
 def report(
     catalog: Annotated[
         Path, typer.Argument(exists=True, readable=True, help="The catalog YAML file or directory.")
@@ -90,9 +102,13 @@ def report(
     at: Annotated[
         str | None, typer.Option("--at", help="Report time, ISO 8601 with a zone (default: now).")
     ] = None,
+    database: DatabaseOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """An SLA report (the platform unless --team, --service or --slo): attainment, error budget, burn
-    rates and status per SLO and rollup. Exit 1 if Prometheus cannot answer."""
+    rates and status per SLO and rollup. With --database or --data-dir (the service's), the posted
+    corrections and the ledger's breaches are read too, as the API does; without, a warning says they
+    are not. Exit 1 if Prometheus or the database cannot answer."""
     chosen = [(lvl, name) for lvl, name in (("team", team), ("service", service), ("slo", slo)) if name]
     if len(chosen) > 1:
         raise _fail("give at most one of --team, --service and --slo", 2)
@@ -104,7 +120,7 @@ def report(
     from api.cli import _load
     from api.report_models import UnknownNameError, check_name, report_out, to_csv
     from sla.queries import QueryError, connect
-    from sla.report_run import make_report
+    from sla.report_run import make_report, report_slos
 
     loaded = _load(catalog).catalog
     level, name = chosen[0] if chosen else ("platform", None)
@@ -112,8 +128,19 @@ def report(
         check_name(loaded, level, name)  # type: ignore[arg-type]
     except UnknownNameError as exc:
         raise _fail(str(exc)) from None
+    engine = None
+    if database is None and data_dir is None:
+        _warn(
+            "no --database or --data-dir: corrections posted to the API (and the ledger's breaches) are "
+            "not read; this report may differ from GET /api/v1/reports"
+        )
+    else:
+        from api.serve_cli import _migrated_engine
+
+        engine, _message = _migrated_engine(database, data_dir)
     try:
-        built = make_report(loaded, connect(prometheus, 10), window, when)
+        only = report_slos(loaded, level, name)
+        built = make_report(loaded, connect(prometheus, 10), window, when, engine, only)
         out = report_out(built, loaded, level, name, when)  # type: ignore[arg-type]
     except UnknownNameError as exc:
         raise _fail(str(exc)) from None

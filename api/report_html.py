@@ -4,9 +4,14 @@ Server-side only: no script, no font, nothing loaded from anywhere. Every text i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from api.report_models import ReportOut, ReportRow
+
+if TYPE_CHECKING:
+    from sla.burndown import Point
 
 COLOURS = {"Healthy": "#1a7f37", "At risk": "#b35900", "Exhausted": "#c62828", "No data": "#6e7781"}
 REMAINING_FILL = "#2e9e4f"
@@ -63,6 +68,62 @@ def chart(rows: list[ReportRow]) -> str:
             )
             label = f"{pct(r.attainment)} of {pct(r.objective)}, {pct(r.budget_remaining_ratio, 1)} left"
         parts.append(f'<text x="{LABEL_WIDTH + BAR_WIDTH + 8}" y="{y + 14}">{_e(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+BURN_LINE = "#0b5cad"
+"""The burn-down line's colour (exact, for the screenshot test)."""
+BURN_WIDTH, BURN_HEIGHT, BURN_LEFT, BURN_TOP, BURN_PLOT_W, BURN_PLOT_H = 1040, 240, 60, 16, 940, 190
+
+
+def burndown_chart(points: list[Point] | None, why: str = "") -> str:
+    """The share of the budget left over the window: a line from 100% (window start) to what the report
+    says at its end; the axis spans 100% to 0%, or lower when the budget is overspent. Each point also
+    carries its time and value as data attributes."""
+    if not points:
+        reason = why or "no data in the window"
+        return f"<p id=burndown-missing>No burn-down: {_e(reason)}.</p>"
+    values = [1.0, *(p.remaining_ratio for p in points)]
+    low = min(0.0, *values)
+    span = 1.0 - low or 1.0
+    t0 = points[0].at.timestamp() - (
+        points[1].at.timestamp() - points[0].at.timestamp() if len(points) > 1 else 1
+    )
+    t_span = (points[-1].at.timestamp() - t0) or 1.0
+
+    def xy(t: float, v: float) -> str:
+        x = BURN_LEFT + (t - t0) / t_span * BURN_PLOT_W
+        y = BURN_TOP + (1.0 - v) / span * BURN_PLOT_H
+        return f"{x:.1f},{y:.1f}"
+
+    coords = [xy(t0, 1.0), *(xy(p.at.timestamp(), p.remaining_ratio) for p in points)]
+    zero_y = BURN_TOP + 1.0 / span * BURN_PLOT_H
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" id="burndown-chart" width="{BURN_WIDTH}" '
+        f'height="{BURN_HEIGHT}" viewBox="0 0 {BURN_WIDTH} {BURN_HEIGHT}" font-family="sans-serif" '
+        'font-size="12">',
+        "<title>Error budget left over the window (shape from the uncorrected series, ending on the "
+        "report's figure)</title>",
+        f'<line x1="{BURN_LEFT}" y1="{BURN_TOP}" x2="{BURN_LEFT + BURN_PLOT_W}" y2="{BURN_TOP}" stroke="#d0d7de"/>',
+        f'<line x1="{BURN_LEFT}" y1="{zero_y:.1f}" x2="{BURN_LEFT + BURN_PLOT_W}" y2="{zero_y:.1f}" '
+        'stroke="#57606a"/>',
+        f'<text x="{BURN_LEFT - 6}" y="{BURN_TOP + 4}" text-anchor="end">100%</text>',
+        f'<text x="{BURN_LEFT - 6}" y="{zero_y + 4:.1f}" text-anchor="end">0%</text>',
+        f'<polyline id="burndown-line" fill="none" stroke="{BURN_LINE}" stroke-width="3" '
+        f'points="{" ".join(coords)}"/>',
+    ]
+    for p in points:
+        parts.append(
+            f'<circle class="burn-point" cx="{xy(p.at.timestamp(), p.remaining_ratio).split(",")[0]}" '
+            f'cy="{xy(p.at.timestamp(), p.remaining_ratio).split(",")[1]}" r="2" fill="{BURN_LINE}" '
+            f'data-at="{_e(p.at.isoformat())}" data-remaining="{p.remaining_ratio:.4f}"/>'
+        )
+    start, end = datetime.fromtimestamp(t0, UTC), points[-1].at
+    parts.append(
+        f'<text x="{BURN_LEFT}" y="{BURN_HEIGHT - 8}">{_e(start.isoformat())}</text>'
+        f'<text x="{BURN_LEFT + BURN_PLOT_W}" y="{BURN_HEIGHT - 8}" text-anchor="end">{_e(end.isoformat())}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -143,8 +204,8 @@ def _lists(report: ReportOut) -> str:
     return "".join(out)
 
 
-def render(report: ReportOut) -> str:
-    """The whole page."""
+def render(report: ReportOut, burndown: list[Point] | None = None, why: str = "") -> str:
+    """The whole page; `burndown` (sla/burndown.py) drawn above the bars, else `why` it is missing."""
     w, top = report.window, report.rows[0]
     title = f"SLA report: {report.level} {report.name}"
     return "".join(
@@ -158,7 +219,9 @@ def render(report: ReportOut) -> str:
             f"{_e(top.status.value)}</span>: attainment {_e(pct(top.attainment))} against "
             f"{_e(pct(top.objective))}; {_e(num(top.budget_remaining_minutes))} of "
             f"{_e(num(top.budget_total_minutes))} budget minutes left.</p>",
-            "<h2>Error budget</h2>",
+            "<h2>Error budget left over the window</h2>",
+            burndown_chart(burndown, why),
+            "<h2>Error budget per SLO</h2>",
             chart(report.rows),
             "<h2>SLOs</h2>",
             _table(report.rows),

@@ -41,7 +41,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}"
+    )
     return typer.Exit(code)
 
 
@@ -111,7 +113,9 @@ def serve(
     ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve the SLA service: the breach ledger Alertmanager posts to, /healthz, /readyz and /metrics."""
+    """Serve the SLA service: the breach ledger Alertmanager posts to (/api/v1/alerts), SLA reports
+    (/api/v1/reports: JSON, CSV, HTML; needs --prometheus), corrections (/api/v1/corrections), monthly
+    snapshots (/api/v1/reports/history), /healthz, /readyz and /metrics."""
     host, _, port_text = listen.rpartition(":")
     if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise _fail(f"--listen must be host:port, such as 127.0.0.1:8000, not {listen!r}", 2)

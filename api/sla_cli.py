@@ -4,6 +4,7 @@ lazily, so `watchkeeper --help` stays fast."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +16,17 @@ sla_app = typer.Typer(help="SLA history: monthly snapshots.", no_args_is_help=Tr
 DEFAULT_MONTHS = 12
 
 
+EARLIEST_MONTH = datetime(2000, 1, 1, tzinfo=UTC)
+"""The oldest month `sla backfill --since` accepts."""
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, highlight=False, emoji=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}"
+    )
     return typer.Exit(code)
 
 
@@ -62,6 +69,14 @@ def backfill(
             first = parse_month(since)
         except ValueError as exc:
             raise _fail(f"--since: {exc}", 2) from None
+        if first < EARLIEST_MONTH:
+            raise _fail(
+                f"--since {since}: months before {EARLIEST_MONTH:%Y-%m} are refused (no Prometheus holds "
+                "them; each month is a query)",
+                2,
+            )
+        if first > now:
+            raise _fail(f"--since {since} is in the future", 2)
     loaded = _load(catalog).catalog
     engine, message = _migrated_engine(database, data_dir)
     console = Console(stderr=True, highlight=False, emoji=False)

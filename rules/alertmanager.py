@@ -70,7 +70,10 @@ def _team_receivers(team: Team, options: RoutingOptions) -> list[dict[str, Any]]
             }
         ]
     webhook: list[dict[str, Any]] = []
-    if ch.webhook is not None:
+    ledger = f"{options.watchkeeper_url.rstrip('/')}{LEDGER_PATH}"
+    if ch.webhook is not None and ch.webhook.url.rstrip("/") == ledger:
+        pass  # the ledger route (`continue: true`) already delivers every alert there, with the API token
+    elif ch.webhook is not None:
         hook: dict[str, Any] = {"url": ch.webhook.url, "send_resolved": True}
         if ch.webhook.token_env or ch.webhook.token_file:
             token = _secret(ch.webhook.token_env, ch.webhook.token_file, options)

@@ -5,7 +5,7 @@ its scope. Per SLO and report window they are merged into disjoint intervals cli
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -96,14 +96,17 @@ def per_slo(
     start: datetime,
     end: datetime,
     period_end: datetime,
+    only: Collection[SloKey] | None = None,
 ) -> dict[SloKey, Applied]:
-    """The corrections overlapping [start, period_end], per SLO they cover (SLOs without any left out)."""
+    """The corrections overlapping [start, period_end], per SLO they cover (SLOs without any left out;
+    with `only`, every SLO not in it too)."""
     members = scope_members(catalog)
     found: dict[SloKey, list[Correction]] = defaultdict(list)
     for c in corrections:
         if c.end > start and c.start < period_end:
             for key in members.get((c.scope, c.name), []):
-                found[key].append(c)
+                if only is None or key in only:
+                    found[key].append(c)
     out: dict[SloKey, Applied] = {}
     for key, cs in found.items():
         merged = merge((c.start, c.end) for c in cs)
@@ -115,6 +118,15 @@ def per_slo(
     return out
 
 
-def intervals_to_query(applied: Mapping[SloKey, Applied]) -> list[Interval]:
-    """Each distinct measured interval once: three vector queries each, whatever the number of SLOs."""
-    return sorted({i for a in applied.values() for i in a.measured})
+def scopes_of(catalog: Catalog, keys: Collection[SloKey]) -> set[tuple[Scope, str]]:
+    """The (scope, name) pairs whose corrections apply to any of `keys`."""
+    return {scope for scope, covered in scope_members(catalog).items() if any(k in keys for k in covered)}
+
+
+def groups_to_query(applied: Mapping[SloKey, Applied]) -> dict[tuple[Interval, ...], list[SloKey]]:
+    """SLOs grouped by their merged measured intervals: each group is queried once (in batches)."""
+    groups: dict[tuple[Interval, ...], list[SloKey]] = defaultdict(list)
+    for key, a in applied.items():
+        if a.measured:
+            groups[a.measured].append(key)
+    return dict(groups)

@@ -9,13 +9,15 @@ Once per report: the recorded 1h and 6h error ratios at the report time (burn ra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from catalog.claim_patterns import quote_meta
 from catalog.durations import Duration
 from rules import names
+from rules.promql import quote
 from sla.report_windows import COVERAGE_STEP_SECONDS, ReportWindow
 
 SloKey = tuple[str, str]
@@ -33,19 +35,49 @@ class Client(Protocol):
     def custom_query(self, query: str, params: dict[str, Any] | None = None) -> Any: ...
 
 
+def _range(start: datetime, end: datetime, open_start: bool) -> tuple[str, str]:
+    """(the range, the `@` modifier) selecting [start, end], or (start, end] if `open_start`."""
+    millis = max(round((end - start).total_seconds() * 1000) - (1 if open_start else 0), 1)
+    rng = f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+    return rng, f"@ {end.timestamp():.3f}"
+
+
+def _range_terms(start: datetime, end: datetime, open_start: bool, selector: str = "") -> dict[str, str]:
+    rng, at = _range(start, end, open_start)
+    step = f"{COVERAGE_STEP_SECONDS}s"
+    return {
+        "errors": f"sum {_BY} (sum_over_time({names.SLI_ERRORS_RATE5M}{selector}[{rng}] {at}))",
+        "total": f"sum {_BY} (sum_over_time({names.SLI_TOTAL_RATE5M}{selector}[{rng}] {at}))",
+        "covered": f"max {_BY} (count_over_time({names.SLI_TOTAL_RATE5M}{selector}[{rng}:{step}] {at}))",
+    }
+
+
 def range_queries(start: datetime, end: datetime, open_start: bool = False) -> dict[str, str]:
     """errors, total (events summed over [start, end]) and covered 5m steps, each one vector for all SLOs.
     `open_start`: (start, end] instead (a correction's interval, so a sample or step on its start is
     counted once, in the window, and nothing twice)."""
-    at = f"@ {end.timestamp():.3f}"
-    millis = max(round((end - start).total_seconds() * 1000) - (1 if open_start else 0), 1)
-    rng = f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
-    step = f"{COVERAGE_STEP_SECONDS}s"
-    return {
-        "errors": f"sum {_BY} (sum_over_time({names.SLI_ERRORS_RATE5M}[{rng}] {at}))",
-        "total": f"sum {_BY} (sum_over_time({names.SLI_TOTAL_RATE5M}[{rng}] {at}))",
-        "covered": f"max {_BY} (count_over_time({names.SLI_TOTAL_RATE5M}[{rng}:{step}] {at}))",
-    }
+    return _range_terms(start, end, open_start)
+
+
+PART_LABEL = "wk_part"
+"""A label told apart per interval inside one batched query (so `or` keeps every interval's sums)."""
+INTERVALS_PER_QUERY = 50
+"""Corrected intervals summed in one query (three per batch): bounds a query's length (~10 kB)."""
+
+
+def batched_range_queries(
+    intervals: Sequence[tuple[datetime, datetime]], slos: Iterable[str]
+) -> dict[str, str]:
+    """errors, total and covered steps summed over the disjoint (start, end] `intervals`, for the SLOs
+    named `slos`: each interval's vector is told apart by a `wk_part` label, joined with `or`, then
+    summed per SLO, so one query stands for as many `range_queries(..., open_start=True)`."""
+    pattern = "|".join(quote_meta(s) for s in sorted(set(slos)))
+    selector = "{slo=~" + quote(pattern) + "}"
+    parts: dict[str, list[str]] = {"errors": [], "total": [], "covered": []}
+    for index, (start, end) in enumerate(intervals):
+        for kind, term in _range_terms(start, end, True, selector).items():
+            parts[kind].append(f'label_replace({term}, "{PART_LABEL}", "{index}", "", "")')
+    return {kind: f"sum {_BY} ({' or '.join(terms)})" for kind, terms in parts.items()}
 
 
 def window_queries(window: ReportWindow) -> dict[str, str]:
@@ -131,9 +163,29 @@ def fetch(client: Client, window: ReportWindow, at: datetime) -> WindowData:
 
 
 def fetch_range(client: Client, start: datetime, end: datetime, at: datetime) -> RangeData:
-    """Three vector queries over [start, end] (a correction's interval), for all SLOs."""
+    """Three vector queries over (start, end] (a correction's interval), for all SLOs."""
     got = run_all(client, range_queries(start, end, open_start=True), at)
     return RangeData(got["errors"], got["total"], got["covered"])
+
+
+def fetch_corrected(
+    client: Client, groups: Mapping[tuple[tuple[datetime, datetime], ...], Collection[SloKey]], at: datetime
+) -> RangeData:
+    """Per SLO, its sums over its own corrected intervals: SLOs with the same intervals share queries,
+    three per `INTERVALS_PER_QUERY` intervals of each group."""
+    errors: dict[SloKey, float] = {}
+    total: dict[SloKey, float] = {}
+    covered: dict[SloKey, float] = {}
+    for intervals, keys in groups.items():
+        wanted = set(keys)
+        for first in range(0, len(intervals), INTERVALS_PER_QUERY):
+            batch = intervals[first : first + INTERVALS_PER_QUERY]
+            got = run_all(client, batched_range_queries(batch, (slo for _, slo in wanted)), at)
+            for out, kind in ((errors, "errors"), (total, "total"), (covered, "covered")):
+                for key, value in got[kind].items():
+                    if key in wanted:
+                        out[key] = out.get(key, 0.0) + value
+    return RangeData(errors, total, covered)
 
 
 def connect(url: str, timeout_seconds: float = 10) -> Client:

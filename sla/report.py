@@ -74,11 +74,12 @@ def measured(
     budget: float,
     data: WindowData,
     excluded: Sequence[Interval] = (),
-    parts: Mapping[Interval, RangeData] | None = None,
+    parts: RangeData | None = None,
 ) -> Measured:
-    """An SLO's measurements, without the `excluded` intervals (their sums are in `parts`): no data
-    unless events are left in the window (more than rounding leaves after subtracting corrections)."""
-    got = [parts[i] for i in excluded] if parts else []
+    """An SLO's measurements, without the `excluded` intervals (the SLO's sums over them all are in
+    `parts`): no data unless events are left in the window (more than rounding leaves after subtracting
+    corrections)."""
+    got = [parts] if parts is not None and excluded else []
     measured_total = _finite(data.total.get(key))
     total = _less(measured_total, [_finite(p.total.get(key)) for p in got])
     if total is not None and measured_total and total <= 1e-9 * measured_total:
@@ -116,7 +117,7 @@ def build(
     data: WindowData,
     breaches: Sequence[BreachSpan],
     applied: Mapping[SloKey, Applied] | None = None,
-    parts: Mapping[Interval, RangeData] | None = None,
+    parts: RangeData | None = None,
     stored: Mapping[SloKey, Figures] | None = None,
 ) -> Report:
     """SLO rows in catalog order, then service, team and platform rollups; `applied` corrections are left

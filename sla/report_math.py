@@ -147,8 +147,10 @@ def _min(values: Sequence[float | None]) -> float | None:
 
 def rollup(members: Sequence[Figures]) -> Figures:
     """A service, team or platform row: attainment and objective weighted by each member's covered time,
-    budget minutes summed, the fastest burn and the nearest exhaustion, the worst status. Without any
-    covered minute the row is No data (attainment None) and its objective the members' plain mean."""
+    budget minutes summed over the members WITH data (a No-data member's untouched budget would hide
+    the others' spending), the fastest burn and the nearest exhaustion, the worst status. Without any
+    covered minute the row is No data (attainment None, budget sums 0) and its objective the members'
+    plain mean."""
     with_data = [m for m in members if m.attainment is not None and m.covered_minutes > 0]
     weight = sum(m.covered_minutes for m in with_data)
     attainment = (
@@ -161,8 +163,8 @@ def rollup(members: Sequence[Figures]) -> Figures:
         if weight > 0
         else (sum(m.objective for m in members) / len(members) if members else 0.0)
     )
-    total = sum(m.budget_total_minutes for m in members)
-    consumed = sum(m.budget_consumed_minutes for m in members)
+    total = sum(m.budget_total_minutes for m in with_data)
+    consumed = sum(m.budget_consumed_minutes for m in with_data)
     consumed_ratio = consumed / total if total > 0 else 0.0
     statuses = [m.status for m in members] or [Status.NO_DATA]
     return Figures(

@@ -66,8 +66,44 @@ def test_secrets_are_referenced_by_file_never_inlined(config: Path) -> None:
     text = config.read_text()
     assert "api_url_file: /etc/alertmanager/secrets/SLACK_PLATFORM_URL" in text
     assert "routing_key_file: /etc/alertmanager/secrets/PD_PLATFORM_KEY" in text
-    assert "credentials_file: /etc/alertmanager/secrets/WATCHKEEPER_WEBHOOK_TOKEN" in text
     assert "api_url:" not in text and "routing_key:" not in text
+
+
+def test_a_team_webhook_to_the_ledger_is_left_to_the_ledger_route(config: Path) -> None:
+    """The example teams' webhook is Watchkeeper's own /api/v1/alerts with WATCHKEEPER_WEBHOOK_TOKEN, a
+    token the service does not accept (every delivery 401'd); the ledger route (`continue: true`)
+    already delivers every alert there with WATCHKEEPER_API_TOKEN, so the team receivers leave it out.
+    tests/test_sla_alertmanager_live.py checks the deliveries on a real Alertmanager and service."""
+    import yaml
+
+    receivers = {r["name"]: r for r in yaml.safe_load(config.read_text())["receivers"]}
+    for team in TEAMS:
+        for severity in ("critical", "warning"):
+            assert "webhook_configs" not in receivers[f"{team}-{severity}"], (team, severity)
+    assert "WATCHKEEPER_WEBHOOK_TOKEN" not in config.read_text()
+    ledger = receivers["watchkeeper-ledger"]["webhook_configs"]
+    assert ledger[0]["http_config"]["authorization"]["credentials_file"].endswith("/WATCHKEEPER_API_TOKEN")
+
+
+def test_a_team_webhook_elsewhere_keeps_its_token_file() -> None:
+    import yaml
+
+    from catalog.model import Catalog
+    from rules.alertmanager import alertmanager_yaml
+
+    hook = {"url": "https://hooks.example.com/ops", "token_env": "OPS_HOOK_TOKEN"}
+    catalog = Catalog.model_validate(
+        {
+            "teams": [{"name": "ops", "owners": ["o@example.com"], "channels": {"webhook": hook}}],
+            "services": [{"name": "shop", "team": "ops"}],
+        }
+    )
+    receivers = {r["name"]: r for r in yaml.safe_load(alertmanager_yaml(catalog))["receivers"]}
+    [sent] = receivers["ops-warning"]["webhook_configs"]
+    assert sent["url"] == hook["url"]
+    assert (
+        sent["http_config"]["authorization"]["credentials_file"] == "/etc/alertmanager/secrets/OPS_HOOK_TOKEN"
+    )
 
 
 def test_critical_inhibits_warning_only_for_the_same_alert_slo_and_source(config: Path) -> None:

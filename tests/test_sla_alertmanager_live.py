@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from catalog import load_catalog
+from catalog.model import Catalog
 from rules.alertmanager import API_TOKEN_ENV, LEDGER_PATH, RoutingOptions, alertmanager_yaml
 from sla.fingerprint import label_fingerprint
 from tests.conftest import EXAMPLE_CATALOG, require_binary
@@ -91,5 +93,51 @@ def test_live_alertmanager_delivers_firing_then_resolved_to_the_ledger(backend: 
         assert breach["ends_at"] == ends.isoformat().replace("+00:00", "Z")
         assert breach["labels"] == LABELS and breach["team"] == "platform"
         assert breach["fingerprint"] == am_fingerprint == label_fingerprint(LABELS)
+        log = running.output()
+        assert 'POST /api/v1/alerts HTTP/1.1" 200' in log and " 401" not in log
+
+
+def test_a_team_webhook_to_the_ledger_never_401s(tmp_path: Path) -> None:
+    """The example catalog's team webhook is the ledger itself with WATCHKEEPER_WEBHOOK_TOKEN (a token the
+    service does not accept): on a real Alertmanager every team delivery used to be answered 401. The
+    generated config leaves it to the ledger route, so a warning reaches the ledger once, and nothing 401s."""
+    binary = require_binary("prometheus-alertmanager")
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / API_TOKEN_ENV).write_text(TOKEN + "\n")
+    (secrets / "WATCHKEEPER_WEBHOOK_TOKEN").write_text("not-the-api-token\n")
+    with database_url("sqlite", tmp_path) as url, service(url, tmp_path) as running:
+        data = load_catalog(EXAMPLE_CATALOG).catalog.model_dump(mode="json", exclude_unset=True)
+        hook = {"url": f"{running.url}{LEDGER_PATH}", "token_env": "WATCHKEEPER_WEBHOOK_TOKEN"}
+        for team in data["teams"]:
+            team["channels"] = {"webhook": hook}  # as examples/catalog/teams.yaml, on this service's URL
+        options = RoutingOptions(
+            watchkeeper_url=running.url, secrets_dir=str(secrets), group_wait="1s", group_interval="1s"
+        )
+        config = alertmanager_yaml(Catalog.model_validate(data), options)
+        assert "WATCHKEEPER_WEBHOOK_TOKEN" not in config
+        with alertmanager(binary, config, tmp_path) as am_url:
+            starts = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+            warning = {**LABELS, "severity": "warning"}  # routed to the ledger AND platform-warning
+            body = [
+                {
+                    "labels": warning,
+                    "startsAt": starts.isoformat(),
+                    "endsAt": (starts + timedelta(hours=2)).isoformat(),
+                }
+            ]
+            request = urllib.request.Request(
+                f"{am_url}/api/v2/alerts",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+            wait_for(lambda: _ledger(running), 30, "the firing alert in the ledger")
+            time.sleep(3)  # group_wait 1 s, group_interval 1 s: every receiver has been notified by now
+            status = get_json(f"{am_url}/api/v2/alerts")[0]["receivers"]
+            assert {r["name"] for r in status} == {"watchkeeper-ledger", "platform-warning"}
+        assert len(_ledger(running)) == 1
         log = running.output()
         assert 'POST /api/v1/alerts HTTP/1.1" 200' in log and " 401" not in log

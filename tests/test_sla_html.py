@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
-from api.report_html import CONSUMED_FILL, REMAINING_FILL
+from api.report_html import BURN_LINE, CONSUMED_FILL, REMAINING_FILL
 from api.service_state import ServiceSettings, ServiceState
 from sla.store.engine import make_engine, resolve_url
 from sla.store.migrate import upgrade
@@ -104,11 +104,27 @@ def test_the_page_holds_the_hand_computed_numbers(page: str) -> None:
     assert "database upgrade" in page and "previous-week" in page
 
 
+def test_the_burn_down_follows_the_outage(page: str) -> None:
+    # previous-week = 168 h in 48 steps of 3.5 h, points at W0 + 3.5 h x k (k = 1..48), each summing
+    # (t - 3.5 h, t]. The outage [T0, T0 + 1 h) with T0 = W0 + 58 h lies in step k = 17 (56 h, 59.5 h]:
+    # the team's budget is untouched (100%) for k <= 16, then at its end-of-window figure from k = 17:
+    # 1 - 60.006 / (10.0 + 10.079) with plain's consumed 10,080 x 60 / 10,079 = 60.00595:
+    # 1 - 60.00595 / 20.079 = -1.98849 -> "-1.9885" (maint's outage is corrected: it adds nothing at the end).
+    import re
+
+    points = re.findall(r'data-at="([^"]+)" data-remaining="([^"]+)"', page)
+    assert len(points) == 48
+    assert points[0][0] == (week.W0 + timedelta(hours=3.5)).isoformat()
+    assert points[-1][0] == week.W1.isoformat()
+    assert [v for _, v in points] == ["1.0000"] * 16 + ["-1.9885"] * 32
+    assert 'id="burndown-line"' in page and 'id="budget-chart"' in page  # the per-SLO bars stay
+
+
 def test_everything_is_escaped_and_nothing_is_loaded(page: str) -> None:
     assert HOSTILE not in page and "<script" not in page.lower()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
-    # Nothing from the network: the only URL is the SVG namespace.
-    assert page.count("http") == page.count('xmlns="http://www.w3.org/2000/svg"') == 1
+    # Nothing from the network: the only URL is the SVG namespace (the burn-down's and the bars').
+    assert page.count("http") == page.count('xmlns="http://www.w3.org/2000/svg"') == 2
     assert " src=" not in page and "<link" not in page
 
 
@@ -203,3 +219,6 @@ def test_chromium_renders_the_chart_and_the_table(page: str, chromium: str, tmp_
     # (antialiasing may take the edge pixels).
     assert pixels[bytes(_rgb(CONSUMED_FILL))] >= 0.9 * BAR_PIXELS
     assert pixels[bytes(_rgb(REMAINING_FILL))] >= 0.9 * BAR_PIXELS
+    # The burn-down line (3 px wide): 100% for 16/48 of the 940 px plot, then below 0% for the rest:
+    # at least two full rows of its exact colour along ~920 px of horizontal runs.
+    assert pixels[bytes(_rgb(BURN_LINE))] >= 2 * 900

@@ -96,8 +96,9 @@ def test_rollup_is_time_weighted() -> None:
     g = rollup([a, b, none])
     assert g.attainment == pytest.approx(0.99225)
     assert g.objective == pytest.approx(0.99225)
-    # totals: 43.2 + 432 + 0.05 x 43,200 (2,160) = 2,635.2; consumed 0.001 x 1000 + 0.01 x 3000 = 31
-    assert g.budget_total_minutes == pytest.approx(2635.2)
+    # totals: 43.2 + 432 = 475.2 (the No-data member's 0.05 x 43,200 = 2,160 left out, as from the
+    # attainment); consumed 0.001 x 1000 + 0.01 x 3000 = 31
+    assert g.budget_total_minutes == pytest.approx(475.2)
     assert g.budget_consumed_minutes == pytest.approx(31)
     assert g.burn_rate_1h == 4.0
     assert g.covered_minutes == 4000
@@ -191,7 +192,22 @@ def test_a_rollup_without_covered_minutes_is_no_data() -> None:
     up = rollup(fresh)
     assert (up.status, up.attainment, up.covered_minutes) == (Status.NO_DATA, None, 0)
     assert up.objective == pytest.approx(0.9945)
-    assert up.budget_total_minutes == pytest.approx(0.001 * 43200 + 0.01 * 43200)
+    assert up.budget_total_minutes == 0  # no member with data: nothing in the budget sums
+
+
+def test_no_data_members_stay_out_of_the_rollup_budget() -> None:
+    # The reviewer's team: one SLO exhausted (99.9%, error ratio 0.01 over 30 days: 432 bad minutes of a
+    # 43.2 min budget) and one 95% SLO without data (budget 0.05 x 43,200 = 2,160 min, untouched).
+    # Summing both said 1 - 432 / 2,203.2 = 80% left while Exhausted. Only the member with data counts:
+    # 43.2 total, 432 consumed, remaining -388.8 min = 1 - 432 / 43.2 = -9 (-900%).
+    spent = slo_figures(0.999, Measured(0.01, 43200), MONTH)
+    none = slo_figures(0.95, Measured(None, 0), MONTH)
+    team = rollup([spent, none])
+    assert team.status is Status.EXHAUSTED
+    assert team.budget_total_minutes == pytest.approx(43.2)
+    assert team.budget_consumed_minutes == pytest.approx(432)
+    assert team.budget_remaining_minutes == pytest.approx(-388.8)
+    assert team.budget_remaining_ratio == pytest.approx(-9)
 
 
 def test_excluded_minutes_leave_the_budget_total() -> None:

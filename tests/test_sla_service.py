@@ -156,3 +156,23 @@ def test_serve_without_a_token_refuses_to_start(tmp_path: Path, monkeypatch: pyt
     empty.write_text("\n")
     result = run_cli("serve", str(EXAMPLE_CATALOG), "--token-file", str(empty), "--data-dir", str(tmp_path))
     assert result.code == 1 and "is empty" in result.output
+
+
+def test_serve_help_and_the_docs_are_current() -> None:
+    """`serve --help` names what the service serves; docs/sla.md's migration table lists every revision
+    shipped; the README's package table no longer calls the SLA features planned."""
+    import re
+
+    from tests.conftest import ROOT, run_cli
+
+    help_text = " ".join(run_cli("serve", "--help").stdout.split())
+    for word in ("reports", "corrections", "snapshots", "/api/v1/alerts"):
+        assert word in help_text, word
+    shipped = sorted(
+        p.name[:4]
+        for p in (ROOT / "sla" / "store" / "migrations" / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    )
+    documented = re.findall(r"^\| `([0-9]{4})` \|", (ROOT / "docs" / "sla.md").read_text(), re.MULTILINE)
+    assert documented == shipped
+    [row] = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `sla/` |")]
+    assert " planned" not in row.replace("(planned maintenance)", "") and "snapshots" in row

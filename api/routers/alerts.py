@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from api.breach_models import StoredResponse
 from api.deps import State, Store, require_token
+from api.report_models import EARLIEST, LATEST
 from api.webhook_models import WebhookAlert, WebhookPayload
 from rules.alertmanager import LEDGER_PATH
 from sla.fingerprint import label_fingerprint
@@ -39,6 +40,14 @@ def _transition(alert: WebhookAlert, teams_by_service: dict[str, str]) -> Transi
 )
 def post_alerts(payload: WebhookPayload, engine: Store, state: State) -> StoredResponse:
     """Record every alert's transition (firing or resolved); idempotent, committed before answering."""
+    for index, alert in enumerate(payload.alerts):
+        for field, value in (("startsAt", alert.starts_at), ("endsAt", alert.ends_at)):
+            if value is not None and not EARLIEST <= value <= LATEST:
+                raise HTTPException(
+                    422,
+                    f"alerts[{index}].{field}: times must lie between 1970-01-01 and 2200-01-01; "
+                    "nothing stored",
+                )
     transitions = [_transition(alert, state.teams_by_service) for alert in payload.alerts]
     record(engine, transitions, datetime.now(UTC))
     for transition in transitions:

@@ -20,7 +20,6 @@ from api.deps import State, Store, require_read, service_state
 from api.report_models import (
     CSV_COLUMNS,
     DEFAULT_WINDOW,
-    MONTH_PATTERN,
     IsoTime,
     ReportOut,
     SnapshotList,
@@ -34,9 +33,11 @@ from api.report_models import (
 from catalog.model import Catalog
 from sla.queries import Client, QueryError, connect
 from sla.report import Level
-from sla.report_run import make_report
+from sla.report_run import make_report, report_slos
 
 REPORTS_PATH = "/api/v1/reports"
+REAL_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+"""YYYY-MM with a month 01 to 12 (`2026-13` is a 422, not an empty list)."""
 PROMETHEUS_TIMEOUT_S = 10.0
 CSV_MEDIA = "text/csv"
 HTML_MEDIA = "text/html"
@@ -148,7 +149,7 @@ def _compute(
     if at is None and request is not None:
         snapshot_due(request, catalog, client, engine)
     try:
-        report = make_report(catalog, client, window, when, engine)
+        report = make_report(catalog, client, window, when, engine, report_slos(catalog, level, name))
         return report_out(report, catalog, level, name, when)
     except UnknownNameError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
@@ -198,12 +199,31 @@ def _format(request: Request, fmt: str | None) -> str:
     return "csv" if CSV_MEDIA in accept else "json"
 
 
-def _render(request: Request, report: ReportOut, fmt: str | None) -> Response:
+def _burndown(client: Client | None, report: ReportOut) -> tuple[list[Any] | None, str]:
+    """The HTML page's burn-down (two range queries), or why there is none (the page is served anyway)."""
+    from sla import burndown
+
+    if client is None:
+        return None, "Prometheus is not configured"
+    top = report.rows[0]
+    slos = [r.name for r in report.rows if r.level == "slo"]
+    w = report.window
+    try:
+        points = burndown.fetch(
+            client, slos, w.start, w.end, top.budget_consumed_minutes, top.budget_total_minutes
+        )
+    except QueryError as exc:
+        return None, str(exc)
+    return points, ""
+
+
+def _render(request: Request, report: ReportOut, fmt: str | None, client: Client | None = None) -> Response:
     chosen = _format(request, fmt)
     if chosen == "html":
         from api.report_html import render
 
-        return HTMLResponse(render(report))
+        points, why = _burndown(client, report)
+        return HTMLResponse(render(report, points, why))
     if chosen == "csv":
         filename = f"{report.level}-{report.name}-{report.window.name}.csv".replace('"', "")
         return Response(
@@ -237,7 +257,9 @@ def slo_report(
 ) -> Response:
     """One SLO over the window."""
     _unknown_first(catalog, "slo", slo)
-    return _render(request, _compute(catalog, client, engine, "slo", slo, window, at, request), format)
+    return _render(
+        request, _compute(catalog, client, engine, "slo", slo, window, at, request), format, client
+    )
 
 
 @router.get(
@@ -260,7 +282,7 @@ def service_report(
     """A service's rollup, then each of its SLOs."""
     _unknown_first(catalog, "service", service)
     return _render(
-        request, _compute(catalog, client, engine, "service", service, window, at, request), format
+        request, _compute(catalog, client, engine, "service", service, window, at, request), format, client
     )
 
 
@@ -286,14 +308,16 @@ async def team_report(
         report, rendered = hit
         if _format(request, format) == "json":
             return Response(rendered, media_type="application/json")
-        return _render(request, report, format)
+        return await run_in_threadpool(_render, request, report, format, prometheus_dep(request, state))
     client = prometheus_dep(request, state)
     report = await run_in_threadpool(
         _compute, catalog, client, state.engine, "team", team, window, at, request
     )
     if at is None:
         cache.put((team, window), report, state.settings.report_cache_seconds)
-    return _render(request, report, format)
+    if _format(request, format) == "html":
+        return await run_in_threadpool(_render, request, report, format, client)
+    return _render(request, report, format, client)
 
 
 @router.get(
@@ -309,7 +333,9 @@ def platform_report(
     format: FormatQuery = None,
 ) -> Response:
     """The platform, then every team, service and SLO."""
-    return _render(request, _compute(catalog, client, engine, "platform", None, window, at, request), format)
+    return _render(
+        request, _compute(catalog, client, engine, "platform", None, window, at, request), format, client
+    )
 
 
 @router.get("/history", response_model=SnapshotList, responses={401: RESPONSES[401]}, dependencies=READ)
@@ -319,7 +345,7 @@ def history(
     service: Annotated[str | None, Query(description="Only this service's SLOs.", max_length=200)] = None,
     slo: Annotated[str | None, Query(description="Only this SLO.", max_length=200)] = None,
     month: Annotated[
-        list[Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]] | None,
+        list[Annotated[str, StringConstraints(pattern=REAL_MONTH)]] | None,
         Query(description="Only these months (YYYY-MM); repeat for several."),
     ] = None,
 ) -> SnapshotList:

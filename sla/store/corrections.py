@@ -1,16 +1,30 @@
 """Store and read the corrections posted to the API. A repeated post of the same (scope, name, start,
-end) is idempotent: the first row stays, its id is returned."""
+end) is idempotent: the first row stays, its id is returned. At most `MAX_PER_SCOPE` corrections per
+(scope, name) and `MAX_TOTAL` overall are stored (`CorrectionLimitError` beyond), and every stored one
+that is relevant is read: nothing is silently dropped."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import binascii
+from collections.abc import Collection
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sla.corrections import Correction, Scope
 from sla.store.models import CorrectionRow
+
+MAX_PER_SCOPE = 1_000
+"""Corrections stored for one SLO, service or team; a report queries Prometheus in batches of them."""
+MAX_TOTAL = 10_000
+"""Corrections stored overall."""
+
+
+class CorrectionLimitError(ValueError):
+    """The store already holds the maximum number of corrections (for the scope, or overall)."""
 
 
 def _to(row: CorrectionRow) -> Correction:
@@ -18,8 +32,43 @@ def _to(row: CorrectionRow) -> Correction:
     return Correction(scope, row.name, row.starts_at, row.ends_at, row.reason, "api", row.id)
 
 
+def _find(session: Session, c: Correction) -> CorrectionRow | None:
+    return session.scalars(
+        select(CorrectionRow).where(
+            CorrectionRow.scope == c.scope,
+            CorrectionRow.name == c.name,
+            CorrectionRow.starts_at == c.start,
+            CorrectionRow.ends_at == c.end,
+        )
+    ).one_or_none()
+
+
+def _check_room(session: Session, c: Correction) -> None:
+    """CorrectionLimitError when a new correction would pass a maximum (checked before the insert; two
+    concurrent posts may pass it by one each, which the maxima leave room for)."""
+    scoped = session.scalar(
+        select(func.count()).where(CorrectionRow.scope == c.scope, CorrectionRow.name == c.name)
+    )
+    if (scoped or 0) >= MAX_PER_SCOPE:
+        raise CorrectionLimitError(
+            f"{c.scope} {c.name!r} already has {MAX_PER_SCOPE} corrections (the maximum): delete old ones "
+            "(DELETE /api/v1/corrections/{id}) or post one longer correction covering several"
+        )
+    total = session.scalar(select(func.count()).select_from(CorrectionRow))
+    if (total or 0) >= MAX_TOTAL:
+        raise CorrectionLimitError(
+            f"the store already holds {MAX_TOTAL} corrections (the maximum): delete old ones first"
+        )
+
+
 def add_correction(engine: Engine, c: Correction, now: datetime) -> tuple[Correction, bool]:
-    """Store `c` (committed on return); (the stored correction, whether it is new)."""
+    """Store `c` (committed on return); (the stored correction, whether it is new).
+    CorrectionLimitError when a maximum is reached (a repeat of a stored one is still answered)."""
+    with Session(engine) as session:
+        existing = _find(session, c)
+        if existing is not None:
+            return _to(existing), False
+        _check_room(session, c)
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     values = {
         "scope": c.scope,
@@ -33,26 +82,89 @@ def add_correction(engine: Engine, c: Correction, now: datetime) -> tuple[Correc
     with engine.begin() as connection:
         created = connection.execute(statement).first() is not None
     with Session(engine) as session:
-        row = session.scalars(
-            select(CorrectionRow).where(
-                CorrectionRow.scope == c.scope,
-                CorrectionRow.name == c.name,
-                CorrectionRow.starts_at == c.start,
-                CorrectionRow.ends_at == c.end,
-            )
-        ).one()
+        row = _find(session, c)
+        assert row is not None, "stored above, or by a concurrent identical post"
         return _to(row), created
 
 
+def delete_correction(engine: Engine, correction_id: int) -> Correction | None:
+    """Delete one stored correction (committed on return); the deleted one, or None if unknown."""
+    with Session(engine) as session, session.begin():
+        row = session.get(CorrectionRow, correction_id)
+        if row is None:
+            return None
+        gone = _to(row)
+        session.execute(delete(CorrectionRow).where(CorrectionRow.id == correction_id))
+        return gone
+
+
 def list_corrections(
-    engine: Engine, since: datetime | None = None, until: datetime | None = None, limit: int = 10_000
+    engine: Engine,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    scopes: Collection[tuple[Scope, str]] | None = None,
 ) -> list[Correction]:
-    """Stored corrections overlapping [since, until), oldest first."""
+    """Every stored correction overlapping [since, until) (of the `scopes` (scope, name) if given),
+    oldest first. Not truncated: the maxima bound it."""
     query = select(CorrectionRow)
     if since is not None:
         query = query.where(CorrectionRow.ends_at > since)
     if until is not None:
         query = query.where(CorrectionRow.starts_at < until)
+    if scopes is not None:
+        if not scopes:
+            return []
+        query = query.where(tuple_(CorrectionRow.scope, CorrectionRow.name).in_(sorted(scopes)))
     with Session(engine) as session:
-        rows = session.scalars(query.order_by(CorrectionRow.starts_at, CorrectionRow.id).limit(limit))
+        rows = session.scalars(query.order_by(CorrectionRow.starts_at, CorrectionRow.id))
         return [_to(r) for r in rows]
+
+
+class BadCursorError(ValueError):
+    """A `cursor` this store did not hand out."""
+
+
+def _cursor(c: Correction) -> str:
+    raw = f"{c.start.isoformat()}|{c.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, ident = raw.split("|")
+        start = datetime.fromisoformat(stamp)
+        if start.tzinfo is None:
+            raise ValueError("no zone")
+        return start.astimezone(UTC), int(ident)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadCursorError("unknown cursor: pass the next_cursor of a previous page") from None
+
+
+def page_corrections(
+    engine: Engine,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[Correction], str | None]:
+    """One page of `list_corrections` (oldest first) and the cursor of the next (None: last page)."""
+    query = select(CorrectionRow)
+    if since is not None:
+        query = query.where(CorrectionRow.ends_at > since)
+    if until is not None:
+        query = query.where(CorrectionRow.starts_at < until)
+    if cursor is not None:
+        start, ident = _uncursor(cursor)
+        query = query.where(
+            or_(
+                CorrectionRow.starts_at > start,
+                and_(CorrectionRow.starts_at == start, CorrectionRow.id > ident),
+            )
+        )
+    query = query.order_by(CorrectionRow.starts_at, CorrectionRow.id).limit(limit + 1)
+    with Session(engine) as session:
+        rows = [_to(r) for r in session.scalars(query)]
+    if len(rows) > limit:
+        return rows[:limit], _cursor(rows[limit - 1])
+    return rows, None
