@@ -3,12 +3,14 @@ retraining triggers.
 
 Exit codes of `run`: 0 every monitor ran and none found dataset drift, 1 dataset drift found, 2 a usage or
 catalog error, 3 a run gave no clean verdict (bad data, missing column, schema drift, all-NaN) or the
-Pushgateway, the report or the trigger database failed. Only typer is imported at module level.
+Pushgateway, the report, the trigger database or a retraining trigger (refused or given up) failed.
+Only typer is imported at module level.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from functools import partial
@@ -64,7 +66,10 @@ NoTriggerOption = Annotated[
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=True)
+    console = Console(stderr=stderr, highlight=False, emoji=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 10_000  # piped or logged: never cut tables to rich's 80-column default
+    return console
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -131,6 +136,40 @@ def _store(database: str | None, data_dir: Path | None) -> Engine:
             if attempt == MIGRATE_ATTEMPTS - 1:
                 _fail(f"the trigger database: {exc}", EXIT_RUNTIME)
             time.sleep(0.5 + attempt)
+    return engine
+
+
+def _existing_store(database: str | None, data_dir: Path | None) -> Engine:
+    """The trigger database for reading: never created or migrated (a mistyped path is an error, exit 2)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from drift.trigger_store import audit_table
+    from sla.store.engine import make_engine, resolve_url
+    from sla.store.errors import StoreError
+
+    try:
+        url = resolve_url(database, data_dir)
+    except StoreError as exc:
+        _fail(f"the trigger database: {exc}", EXIT_USAGE)
+    local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if local and not Path(url.database or "").is_file():
+        _fail(
+            f"no database at {url.database}: check --database (`drift run` creates it when a monitor "
+            "with `retrain:` runs)",
+            EXIT_USAGE,
+        )
+    try:
+        engine = make_engine(url)
+        has_table = inspect(engine).has_table(audit_table.name)
+    except (StoreError, SQLAlchemyError) as exc:
+        _fail(f"the trigger database: {str(exc).splitlines()[0]}", EXIT_RUNTIME)
+    if not has_table:
+        _fail(
+            f"the database {url.render_as_string(hide_password=True)} has no trigger audit table: no "
+            "`drift run` with a retraining trigger has used it (check --database)",
+            EXIT_USAGE,
+        )
     return engine
 
 
@@ -205,7 +244,8 @@ def print_table(outcome: RunOutcome, console: Console) -> None:
             if c.problem
             else ("[red]drift[/]" if c.drift else "ok")
         )
-        table.add_row(escape(c.column), escape(c.stattest), score, f"{c.threshold:g}", shown)
+        threshold = "-" if c.problem else f"{c.threshold:g}"  # an untested column has no threshold
+        table.add_row(escape(c.column), escape(c.stattest), score, threshold, shown)
     console.print(table)
     console.print(
         f"dataset: {verdict} ({result.engine} engine, {result.reference_rows} reference / "
@@ -213,6 +253,8 @@ def print_table(outcome: RunOutcome, console: Console) -> None:
     )
     for problem in outcome.problems:
         console.print(f"[yellow]problem:[/] {escape(problem)}")
+    for note in outcome.notes:
+        console.print(f"note: {escape(note)}")
     for key in ("publish_error", "report_error", "trigger_error"):
         if getattr(outcome, key):
             console.print(f"[red]error:[/] {escape(getattr(outcome, key))}")
@@ -352,13 +394,20 @@ def drift_history(
     data_dir: DataDirOption = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest rows shown.")] = 50,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    catalog_path: Annotated[
+        Path | None, typer.Option("--catalog", help="Check the monitor's name against this catalog.")
+    ] = None,
 ) -> None:
-    """The retraining triggers' audit trail of a monitor: triggered, suppressed, failed, succeeded."""
+    """The retraining triggers' audit trail of a monitor: triggered, suppressed, failed, succeeded.
+    Read-only: the database must exist (it is never created or migrated here)."""
     from drift import trigger_store
 
     if fmt not in ("table", "json"):
         _fail(f"--format {fmt!r}: use table or json", EXIT_USAGE)
-    rows = trigger_store.history(_store(database, data_dir), monitor, limit)
+    if catalog_path is not None:
+        _monitors(_catalog(catalog_path), [monitor], catalog_path)
+    engine = _existing_store(database, data_dir)
+    rows = trigger_store.history(engine, monitor, limit)
     if fmt == "json":
         typer.echo(
             json.dumps(
@@ -380,7 +429,9 @@ def drift_history(
     from rich.table import Table
 
     if not rows:
-        _console().print(f"no trigger decisions recorded for {escape(monitor)}")
+        recorded = sorted({r.monitor for r in trigger_store.history(engine, None, 10_000)})
+        known = f" (recorded: {', '.join(recorded)})" if recorded else " (none recorded for any monitor)"
+        _console().print(f"no trigger decisions recorded for {escape(monitor)}{escape(known)}")
         return
     table = Table(title=f"retraining triggers of {escape(monitor)} (newest first)", title_justify="left")
     for name in ("time (UTC)", "decision", "breach", "attempt", "detail"):

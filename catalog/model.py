@@ -1032,6 +1032,57 @@ class DriftMonitor(HasAlerts):
     drift_share: float = Field(default=0.5, gt=0, le=1)
     schedule: Schedule = Duration.parse("1h")
     retrain: Retrain | None = None
+    stattests: dict[str, str] = {}
+    """Per column, an Evidently stattest name instead of Evidently's default choice."""
+    thresholds: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = {}
+    """Per column, the stattest's threshold (a p-value floor or a distance ceiling)."""
+
+    @field_validator("stattests")
+    @classmethod
+    def _known_stattests(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, name in value.items():
+            if name not in DRIFT_STATTESTS:
+                raise ValueError(
+                    f"column {column!r}: unknown stattest {name!r}{did_you_mean(name, DRIFT_STATTESTS)} "
+                    f"(use one of {', '.join(sorted(DRIFT_STATTESTS))})"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _per_column_in_columns(self) -> DriftMonitor:
+        for key in ("stattests", "thresholds"):
+            unknown = sorted(set(getattr(self, key)) - set(self.columns)) if self.columns else []
+            if unknown:
+                raise ValueError(
+                    f"{key} names {', '.join(map(repr, unknown))}, not in the monitor's columns: add it to "
+                    "columns or remove it"
+                )
+        return self
+
+
+DRIFT_STATTESTS = frozenset(
+    [
+        "TVD",
+        "anderson",
+        "chisquare",
+        "cramer_von_mises",
+        "ed",
+        "empirical_mmd",
+        "es",
+        "fisher_exact",
+        "g_test",
+        "hellinger",
+        "jensenshannon",
+        "kl_div",
+        "ks",
+        "mannw",
+        "psi",
+        "t_test",
+        "wasserstein",
+        "z",
+    ]
+)
+"""Evidently's registered tabular stattest names (tests/test_drift_run_catalog.py checks the registry)."""
 
 
 class Catalog(Strict):

@@ -38,7 +38,7 @@ class Loaded:
     def missing_message(self, side: str) -> str | None:
         if not self.missing:
             return None
-        shown = ", ".join(self.available[:20]) + (" ..." if len(self.available) > 20 else "")
+        shown = ", ".join(repr(c) for c in self.available[:20]) + (" ..." if len(self.available) > 20 else "")
         return (
             f"the {side} data {self.source} has no column {', '.join(repr(c) for c in self.missing)} "
             f"(it has: {shown or 'no columns'}); fix the monitor's columns or the data"
@@ -101,7 +101,8 @@ def _csv_header(path: Path, where: str) -> list[str]:
     import csv as std_csv
 
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig: a leading byte-order mark (Excel's CSV) is not part of the first column's name
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             header = next(std_csv.reader(handle), None)
     except UnicodeDecodeError:
         raise DataError(f"{where}: {path} is not UTF-8 text: save the CSV as UTF-8") from None

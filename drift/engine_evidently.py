@@ -44,7 +44,11 @@ def evidently_report(
         per_column_method={c: m for c, m in (stattests or {}).items() if c in cols} or None,
         per_column_threshold={c: t for c, t in (thresholds or {}).items() if c in cols} or None,
     )
-    return Report([preset], include_tests=True).run(current[cols], reference[cols])
+    import warnings
+
+    with warnings.catch_warnings():  # numpy's "invalid value" on +-inf input, which Evidently then drops
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return Report([preset], include_tests=True).run(current[cols], reference[cols])
 
 
 def columns_from_snapshot(snapshot: Any, kinds: Mapping[str, ColumnKind]) -> list[ColumnDrift]:

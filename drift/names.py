@@ -72,3 +72,10 @@ DRIFT_LAST_ATTEMPT_TIMESTAMP = _drift.metric(
     ("monitor",),
     "Unix time of the last attempted run, with or without a verdict",
 )
+DRIFT_TRIGGER_FAILED = _drift.metric(
+    "watchkeeper_drift_trigger_failed",
+    "gauge",
+    ("monitor",),
+    "1 if the last run's retraining trigger failed for good (refused, or gave up after its retries); 0 after "
+    "a run with a verdict whose trigger did not fail. The failed breach no longer holds the cooldown",
+)

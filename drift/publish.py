@@ -59,6 +59,14 @@ def verdict_samples(monitor: str, result: DriftResult, started: float, duration:
     out.add(n.DRIFT_LAST_RUN_TIMESTAMP, started)
     out.add(n.DRIFT_RUN_FAILED, 0.0)
     out.add(n.DRIFT_LAST_ATTEMPT_TIMESTAMP, started)
+    out.add(n.DRIFT_TRIGGER_FAILED, 0.0)
+    return out
+
+
+def trigger_failed_samples(monitor: str) -> Samples:
+    """Pushed (added to the run's group) after a trigger's delivery failed for good."""
+    out = Samples(monitor)
+    out.add(n.DRIFT_TRIGGER_FAILED, 1.0)
     return out
 
 

@@ -51,6 +51,22 @@ class RunOutcome:
     report_error: str | None = None
     trigger: str | None = None
     trigger_error: str | None = None
+    nonfinite: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per tested column, the +-inf values dropped before testing (reference, current), as Evidently does."""
+
+    @property
+    def notes(self) -> list[str]:
+        """Not problems: what the run did to the data without changing the verdict."""
+        return [
+            f"column {column!r}: {ref} reference / {cur} current infinite value(s) dropped before testing, "
+            "as Evidently does (they count as missing; the verdict is unchanged)"
+            for column, (ref, cur) in self.nonfinite.items()
+        ]
+
+    @property
+    def trigger_failed(self) -> bool:
+        """A retraining trigger failed for good in this run (or the trigger database failed)."""
+        return self.trigger_error is not None
 
     @property
     def ok(self) -> bool:
@@ -67,9 +83,18 @@ class RunOutcome:
                     "column": c.column,
                     "stattest": c.stattest,
                     "score": c.score if c.score is not None and math.isfinite(c.score) else None,
-                    "threshold": c.threshold,
+                    "threshold": None if c.problem else c.threshold,
                     "drift": c.drift,
                     **({"problem": c.problem} if c.problem else {}),
+                    **(
+                        {
+                            "nonfinite_dropped": dict(
+                                zip(("reference", "current"), self.nonfinite[c.column], strict=True)
+                            )
+                        }
+                        if c.column in self.nonfinite
+                        else {}
+                    ),
                 }
                 for c in self.result.columns
             ]
@@ -79,6 +104,8 @@ class RunOutcome:
             doc["error"] = self.error
         if self.problems:
             doc["problems"] = self.problems
+        if self.notes:
+            doc["notes"] = self.notes
         for key in ("publish_error", "report_error", "trigger", "trigger_error"):
             if getattr(self, key) is not None:
                 doc[key] = getattr(self, key)
@@ -100,7 +127,9 @@ def run_monitor(
     outcome = RunOutcome(monitor.name, started)
     if trigger is not None:
         try:
-            trigger.resume()  # a breach a stopped run left mid-retries
+            resumed = trigger.resume()  # a breach a stopped run left mid-retries
+            if "failed" in resumed:
+                outcome.trigger_error = "a resumed breach's delivery failed for good (see `drift history`)"
         except Exception as exc:  # the database is down: the run itself still goes on
             outcome.trigger_error = (
                 f"resuming pending triggers failed: {type(exc).__name__}: {exc}".splitlines()[0]
@@ -119,6 +148,8 @@ def run_monitor(
             monitor.columns,
             engine=options.engine,
             drift_share=monitor.drift_share,
+            stattests=monitor.stattests,
+            thresholds=monitor.thresholds,
         )
     except DriftInputError as exc:
         outcome.error = str(exc)
@@ -132,6 +163,8 @@ def run_monitor(
         outcome.problems = detailed + [
             c.problem for c in outcome.result.columns if c.problem and c.column not in missing
         ]
+    if outcome.result is not None and reference is not None and current is not None:
+        outcome.nonfinite = _nonfinite(outcome.result, reference.frame, current.frame)
     outcome.duration = time.perf_counter() - t0
     _publish(outcome, options)
     if options.reports is not None and outcome.result is not None and reference and current:
@@ -146,11 +179,40 @@ def run_monitor(
                 current.frame,
                 started,
                 options.keep,
+                problems=outcome.problems,
             )
         except Exception as exc:  # Evidently's failures are bare exceptions; the run's verdict stands
             outcome.report_error = f"the HTML report failed: {type(exc).__name__}: {exc}"
     _trigger(outcome, monitor, trigger)
+    if outcome.trigger_failed and options.pushgateway is not None and outcome.publish_error is None:
+        from drift.publish import PublishError, push, trigger_failed_samples
+
+        try:  # added to the run's group (POST), next to its verdict
+            push(options.pushgateway, trigger_failed_samples(outcome.monitor), False)
+        except PublishError as exc:
+            outcome.publish_error = str(exc)
     return outcome
+
+
+def _nonfinite(result: DriftResult, reference: Any, current: Any) -> dict[str, tuple[int, int]]:
+    """+-inf counts per tested numeric column and side (only columns with any)."""
+    import numpy as np
+    import pandas as pd
+
+    out: dict[str, tuple[int, int]] = {}
+    for c in result.columns:
+        if c.problem is not None or c.kind != "num":
+            continue
+        counts = []
+        for frame in (reference, current):
+            column = frame[c.column] if c.column in frame.columns else None
+            if column is None or not pd.api.types.is_float_dtype(column.dtype):
+                counts.append(0)
+                continue
+            counts.append(int(np.isinf(column.to_numpy(dtype=float, na_value=np.nan)).sum()))
+        if any(counts):
+            out[c.column] = (counts[0], counts[1])
+    return out
 
 
 def _publish(outcome: RunOutcome, options: RunOptions) -> None:
@@ -193,8 +255,14 @@ def _trigger(outcome: RunOutcome, monitor: DriftMonitor, trigger: Trigger | None
     if claim.breach is None:
         outcome.trigger = f"suppressed by the cooldown (breach {claim.suppressed_by})"
     else:
-        states = {b.key: b.state for b in _breaches(trigger)}
-        outcome.trigger = f"breach {claim.breach.key}: {states.get(claim.breach.key, 'pending')}"
+        breach = next((b for b in _breaches(trigger) if b.key == claim.breach.key), None)
+        state = breach.state if breach is not None else "pending"
+        outcome.trigger = f"breach {claim.breach.key}: {state}"
+        if state == "failed":
+            outcome.trigger_error = (
+                f"retraining was not delivered: breach {claim.breach.key} failed "
+                f"({breach.last_error if breach is not None else 'see drift history'})"
+            )
 
 
 def _breaches(trigger: Trigger) -> list[Any]:

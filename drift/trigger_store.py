@@ -283,6 +283,14 @@ def finish_attempt(
         ).rowcount
         if updated != 1:
             return "lost"
+        if state == "failed":
+            # a breach nobody received must not hold the cooldown: the next run with drift opens a new one
+            connection.execute(
+                update(state_table)
+                .where(state_table.c.monitor == breach.monitor, state_table.c.last_breach_key == breach.key)
+                .values(last_breach_at=None)
+            )
+            detail += "; cooldown released: the next run with drift opens a new breach"
         audit(connection, breach.monitor, "succeeded" if ok else "failed", detail, now, breach.key, attempt)
     return state
 

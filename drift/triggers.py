@@ -67,12 +67,33 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def _http_outcome(status: int, text: str, what: str) -> Outcome:
+REDACTED = "[redacted]"
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways a secret can come back in a response: as sent, JSON-escaped, base64 (Basic auth)."""
+    import base64
+
+    forms = {secret, json.dumps(secret)[1:-1], base64.b64encode(secret.encode()).decode()}
+    return {f for f in forms if f}
+
+
+def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """`text` with every known secret value (and its JSON-escaped and base64 forms) replaced; the one helper
+    every response text, exception message and audit detail of a trigger goes through."""
+    forms = sorted({f for s in secrets if s for f in _forms(s)}, key=len, reverse=True)
+    for form in forms:
+        text = text.replace(form, REDACTED)
+    return text
+
+
+def _http_outcome(status: int, text: str, what: str, secrets: tuple[str, ...] = ()) -> Outcome:
     if 200 <= status < 300:
         return Outcome(True, f"{what}: HTTP {status}")
     if status == 409:
         return Outcome(True, f"{what}: HTTP 409, already triggered with this idempotency key")
-    snippet = " ".join(text.split())[:200]
+    # redact before cutting, so a secret cut in half at the limit cannot survive
+    snippet = " ".join(redact(text, secrets).split())[:200]
     return Outcome(False, f"{what}: HTTP {status} {snippet}".rstrip(), status in RETRYABLE_STATUS)
 
 
@@ -89,6 +110,11 @@ class WebhookSender:
     def target(self) -> str:
         return f"webhook {self.url}"
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values never to log or store."""
+        return (self.secret,) if self.secret else ()
+
     def send(self, key: str, payload: dict[str, Any], timeout: float) -> Outcome:
         import httpx
 
@@ -99,8 +125,8 @@ class WebhookSender:
         try:
             response = httpx.post(self.url, content=body, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
-            return Outcome(False, f"{self.url}: {type(exc).__name__}: {exc}")
-        return _http_outcome(response.status_code, response.text, self.url)
+            return Outcome(False, redact(f"{self.url}: {type(exc).__name__}: {exc}", self.secrets))
+        return _http_outcome(response.status_code, response.text, self.url, self.secrets)
 
 
 class AirflowSender:
@@ -122,10 +148,19 @@ class AirflowSender:
             t = ref.auth.bearer
             self.bearer = read_secret(t.token_env, t.token_file, where, "the Airflow token")
         self._jwt: str | None = None
+        self._jwts: list[str] = []  # every JWT received, to redact even after one is dropped
 
     @property
     def target(self) -> str:
         return f"airflow {self.base} dag {self.ref.dag_id} (API v{self.ref.api_version})"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values never to log or store: the password, the Basic credential, the token, the JWT."""
+        values = [self.bearer or "", *self._jwts]
+        if self.basic is not None:
+            values += [self.basic[1], f"{self.basic[0]}:{self.basic[1]}"]
+        return tuple(v for v in values if v)
 
     def _token(self, client: Any) -> str | None:
         """Airflow 3's JWT for the basic-auth user (cached until refused)."""
@@ -133,10 +168,15 @@ class AirflowSender:
             user, password = self.basic
             response = client.post(f"{self.base}/auth/token", json={"username": user, "password": password})
             if response.status_code not in (200, 201):
+                # the body of an auth call is never kept: a server may echo the credentials (FastAPI 422)
+                raise _RefusedError(_http_outcome(response.status_code, "", f"{self.base}/auth/token"))
+            try:
+                self._jwt = str(response.json()["access_token"])
+                self._jwts.append(self._jwt)
+            except (ValueError, KeyError, TypeError):
                 raise _RefusedError(
-                    _http_outcome(response.status_code, response.text, f"{self.base}/auth/token")
-                )
-            self._jwt = str(response.json()["access_token"])
+                    Outcome(False, f"{self.base}/auth/token: HTTP {response.status_code}, no access_token")
+                ) from None
         return self._jwt
 
     def send(self, key: str, payload: dict[str, Any], timeout: float) -> Outcome:
@@ -167,8 +207,8 @@ class AirflowSender:
         except _RefusedError as refused:
             return refused.outcome
         except (httpx.HTTPError, ValueError, KeyError) as exc:
-            return Outcome(False, f"{url}: {type(exc).__name__}: {exc}")
-        return _http_outcome(response.status_code, response.text, url)
+            return Outcome(False, redact(f"{url}: {type(exc).__name__}: {exc}", self.secrets))
+        return _http_outcome(response.status_code, response.text, url, self.secrets)
 
 
 def _basic(user: str, password: str) -> str:
@@ -267,6 +307,7 @@ class Trigger:
                 continue
             attempt = held.attempts + 1
             outcome = self.sender.send(held.key, {**held.payload, "breach": held.key}, self.policy.timeout)
+            outcome = Outcome(outcome.ok, redact(outcome.detail, self.sender.secrets), outcome.retry)
             now = self.clock()
             if outcome.ok:
                 state = store.finish_attempt(self.engine, held, self.owner, now, True, outcome.detail, None)

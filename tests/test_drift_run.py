@@ -83,7 +83,19 @@ def test_missing_column_is_listed_with_what_the_file_has(tmp_path: Path) -> None
     loaded = load(DataRef(path="ref.parquet"), ["age", "agee"], tmp_path, "m")
     assert loaded.missing == ["agee"]
     message = loaded.missing_message("reference") or ""
-    assert "ref.parquet has no column 'agee'" in message and "age, plan, income, secret" in message
+    assert "ref.parquet has no column 'agee'" in message and "'age', 'plan', 'income', 'secret'" in message
+
+
+def test_csv_with_a_utf8_bom_reads_the_first_column_by_its_name(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" starts with the byte-order mark EF BB BF (review 14: "no column 'a' (it has: \ufeffa")
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbfa,b\n1,2\n3,4\n")
+    loaded = load(DataRef(path="bom.csv"), ["a", "b"], tmp_path, "m")
+    assert loaded.missing == [] and loaded.available == ["a", "b"]
+    assert loaded.frame["a"].tolist() == [1, 3]
+    # a name that differs only by invisible characters is shown so they can be seen
+    (tmp_path / "space.csv").write_bytes(b"a ,b\n1,2\n")
+    message = load(DataRef(path="space.csv"), ["a"], tmp_path, "m").missing_message("current") or ""
+    assert "no column 'a' (it has: 'a ', 'b')" in message
 
 
 @pytest.mark.parametrize(
@@ -168,6 +180,9 @@ def test_missing_column_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     assert any("cur.csv has no column 'plan'" in p for p in outcome.problems)
     plan = next(c for c in outcome.result.columns if c.column == "plan")
     assert plan.drift and plan.problem and plan.score is None
+    # an untested column has no threshold (review 14 saw "threshold 0")
+    [doc] = [c for c in outcome.to_json()["columns"] if c["column"] == "plan"]
+    assert doc["threshold"] is None and doc["score"] is None
 
 
 def test_type_changed_is_schema_drift(tmp_path: Path) -> None:
@@ -221,3 +236,26 @@ def test_prune_order(tmp_path: Path) -> None:
     deleted = prune(tmp_path, 1)
     assert sorted(p.name for p in deleted) == ["20230101T000000000000Z.html", "20240101T000000000000Z.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["20250101T000000000000Z.html"]
+
+
+@pytest.mark.parametrize("engine", ["fast", "evidently"])
+def test_infinite_values_are_counted_in_a_note_and_leave_the_verdict(tmp_path: Path, engine: str) -> None:
+    import warnings
+
+    ref, cur = frames()
+    clean = _run(tmp_path, ref, cur, engine=engine)
+    # 3 reference and 5 current values replaced by +-inf (counted by hand): Evidently drops them as missing
+    ref.loc[[0, 1, 2], "income"] = [np.inf, -np.inf, np.inf]
+    cur.loc[[0, 1, 2, 3, 4], "income"] = np.inf
+    cur.loc[[5], "income"] = np.nan  # NaN is an ordinary missing value, not counted
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _run(tmp_path, ref, cur, engine=engine)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]  # numpy's, on inf input
+    assert outcome.ok
+    assert outcome.nonfinite == {"income": (3, 5)}
+    assert outcome.result.dataset_drift == clean.result.dataset_drift
+    [note] = outcome.to_json()["notes"]
+    assert "'income': 3 reference / 5 current infinite value(s) dropped" in note
+    [income] = [c for c in outcome.to_json()["columns"] if c["column"] == "income"]
+    assert income["nonfinite_dropped"] == {"reference": 3, "current": 5}
