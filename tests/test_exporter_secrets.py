@@ -172,6 +172,8 @@ def test_the_same_sources_build_once_their_secrets_are_there(
     good = tmp_path / "good.txt"
     good.write_text("s3cret\n", encoding="utf-8")
     monkeypatch.setenv("WK_SECRET_A", "s3cret")
+    # A database URL must parse at start-up (a malformed one is a start-up error since the freshness review).
+    monkeypatch.setenv("WK_SECRET_DB", f"sqlite:///{tmp_path / 'dw.sqlite'}")
     cat = catalog(
         hdfs=[hdfs(basic(password_file=str(good)))],
         kafka=[kafka(sasl_username="wk", sasl_password_env="WK_SECRET_A")],
@@ -180,7 +182,7 @@ def test_the_same_sources_build_once_their_secrets_are_there(
                 "dataset": "orders",
                 "service": "dw",
                 "max_age": "1h",
-                "sql": {"url_env": "WK_SECRET_A", "query": "select 1"},
+                "sql": {"url_env": "WK_SECRET_DB", "query": "select 1"},
             }
         ],
     )
