@@ -203,7 +203,8 @@ def inputs(
     runs = [(count, case.bad(ratio)) for count, ratio in case.runs(minutes)]
     series = [_raw_counter(s, runs, case.per_minute) for s in feed.series]
     errors5m, total5m = _five_minute_rates(bad), _five_minute_rates(events)
-    if feed.ratio_sli:  # a raw SLI records the ratio itself over a total of 1, both absent before the first rate
+    # A raw SLI records the ratio itself over a total of 1, both absent before the first rate.
+    if feed.ratio_sli:
         ratio: list[float | None] = [None]
         ratio += [
             e / t if e is not None and t else None for e, t in zip(errors5m[1:], total5m[1:], strict=True)

@@ -104,9 +104,7 @@ def test_alerts_of_the_last_kinds_collected_pass_their_promtool_tests(tmp_path: 
     """The freshness and inference alerts, alone (`kinds=`), pass their generated promtool tests."""
     promtool = require_binary("promtool")
     catalog = load_catalog(EXAMPLE_CATALOG).catalog
-    every_kind = component_alerts(
-        catalog, "http://grafana:3000", kinds={"freshness", "inference"}
-    )
+    every_kind = component_alerts(catalog, "http://grafana:3000", kinds={"freshness", "inference"})
     assert every_kind, "the example has freshness and inference sources"
     files = {f"components-{team}.rules.yml": alerts for team, alerts in every_kind.items()}
     groups = {name: [component_group(name, alerts)] for name, alerts in files.items()}
