@@ -18,6 +18,8 @@ command -v prometheus-sql-exporter >/dev/null || missing+=(prometheus-sql-export
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 # Headless Debian chromium: screenshots of the SLA report page (tests/test_sla_html.py).
 command -v chromium >/dev/null || missing+=(chromium)
+# Node.js and npm: the dashboard schema tests generate Grafana's JSON schema from @grafana/schema (below).
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: installing apt packages: ${missing[*]}" >&2
     $SUDO apt-get update -qq
