@@ -3,8 +3,7 @@ validation errors that say what is wrong (without echoing the request back)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -13,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from api.body_guard import BodyGuard, HeadAsGet
+from api.body_guard import BodyGuard, HeadAsGet, RequestTimer
 from api.routers import alerts, breaches, corrections, health, reports, watchdog
 from api.service_state import ServiceState
 from rules.alertmanager import LEDGER_PATH, WATCHDOG_PATH
@@ -101,7 +100,8 @@ def create_app(state: ServiceState) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(405, _method_not_allowed)
     app.add_middleware(BodyGuard, state=state)
-    app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET to everything inside
+    app.add_middleware(HeadAsGet)  # HEAD is a GET to everything inside
+    app.add_middleware(RequestTimer, state=state)  # outermost: times HEAD as HEAD
     routers = (
         health.router,
         alerts.router,
@@ -112,16 +112,5 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
-
-    @app.middleware("http")
-    async def _time(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        state.metrics.request_duration.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
 
     return app

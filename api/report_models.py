@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Literal, get_args
 
@@ -173,11 +174,14 @@ def check_name(catalog: Catalog, level: Level, name: str | None) -> None:
     checked before any query, so a typo is reported even when Prometheus is down."""
     if level == "platform":
         return
-    known = {
-        "slo": [s.name for s in catalog.slos],
-        "service": [s.name for s in catalog.services],
-        "team": [t.name for t in catalog.teams],
-    }[level]
+    names: Iterable[str] = (
+        (s.name for s in catalog.slos)
+        if level == "slo"
+        else (s.name for s in catalog.services)
+        if level == "service"
+        else (t.name for t in catalog.teams)
+    )
+    known = list(names)
     if (name or "") not in known:
         kind = "SLO" if level == "slo" else level
         raise UnknownNameError(f"unknown {kind} {name!r}{did_you_mean(name or '', known)}")

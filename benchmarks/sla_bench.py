@@ -6,7 +6,7 @@ Run: .venv/bin/python benchmarks/sla_bench.py [--slos 1000] [--runs 5] [--rps 50
 
 Everything is real and on loopback: Prometheus (5m recordings for every SLO backfilled with promtool,
 one day at one sample a minute), `watchkeeper serve` (uvicorn, one process), and the load generator (this
-process, asyncio + httpx, keep-alive connections).
+process, asyncio streams with prebuilt requests, 64 keep-alive connections).
 
 1. Report: `make_report` over all SLOs, window 7d (five vector queries, then the maths and the rows),
    median of --runs; split into Prometheus time and build time. Baseline in the same run: the same
@@ -154,37 +154,82 @@ def serve(catalog_path: Path, database: str, prometheus_url: str, workdir: Path)
         log.close()
 
 
-async def open_loop(url: str, rps: int, seconds: float, headers: dict[str, str]) -> dict[str, float]:
-    """Request i is due at start + i / rps; --connections workers take the next due request each (so
-    httpx's pool never holds thousands of waiters, which costs the client more than the server)."""
-    import httpx
+class Connection:
+    """One keep-alive HTTP/1.1 connection that sends a prebuilt GET and reads the answer by its
+    Content-Length: a few tens of microseconds of client CPU a request, where httpx spends about a
+    millisecond, so the load generator does not take the core the server needs."""
 
+    def __init__(self, host: str, port: int, request: bytes) -> None:
+        self.host, self.port, self.request = host, port, request
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(self.request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = -1
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length < 0:
+            raise ValueError("an answer without Content-Length (chunked?)")
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def request_bytes(url: str, headers: dict[str, str]) -> tuple[str, int, bytes]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}", *(f"{k}: {v}" for k, v in headers.items())]
+    assert parts.hostname is not None and parts.port is not None
+    return parts.hostname, parts.port, ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def open_loop(url: str, rps: int, seconds: float, headers: dict[str, str]) -> dict[str, float]:
+    """Request i is due at start + i / rps; each of `workers` keep-alive connections takes the next due
+    request in turn, and a request's latency counts from when it was due (so a server that falls behind
+    shows as queueing, not as a slower client)."""
+    host, port, request = request_bytes(url, headers)
     total = int(rps * seconds)
     latencies: list[float] = []
     errors = 0
     workers = 64
-    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    async with httpx.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
-        await client.get(url, timeout=300)  # warm: the cache (a first computation) and a connection
-        start = time.perf_counter() + 0.2
-        counter = iter(range(total))
+    connections = [Connection(host, port, request) for _ in range(workers)]
+    warm = Connection(host, port, request)
+    await asyncio.wait_for(warm.get(), 300)  # warm: the cache (a first computation)
+    warm.close()
+    start = time.perf_counter() + 0.2
+    counter = iter(range(total))
 
-        async def worker() -> None:
-            nonlocal errors
-            for i in counter:
-                due = start + i / rps
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                try:
-                    response = await client.get(url)
-                    await response.aread()
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append(time.perf_counter() - due)
-                errors += not ok
+    async def worker(connection: Connection) -> None:
+        nonlocal errors
+        for i in counter:
+            due = start + i / rps
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                ok = await asyncio.wait_for(connection.get(), 10) == 200
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                connection.close()
+                ok = False
+            latencies.append(time.perf_counter() - due)
+            errors += not ok
 
-        await asyncio.gather(*(worker() for _ in range(workers)))
-        elapsed = time.perf_counter() - start
+    await asyncio.gather(*(worker(c) for c in connections))
+    elapsed = time.perf_counter() - start
+    for connection in connections:
+        connection.close()
     return {
         "rate": total / elapsed,
         "p50": percentile(latencies, 0.5) * 1000,

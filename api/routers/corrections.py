@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import State, Store, require_read, require_token
+from api.report_cache import team_cache
 from api.report_models import CorrectionOut, IsoTime, correction_out
 from api.webhook_models import CleanStr
 from catalog.errors import did_you_mean
@@ -75,9 +76,7 @@ MAX_PAGE = 1_000
 
 
 def _drop_cached_reports(request: Request) -> None:
-    cache = getattr(request.app.state, "team_report_cache", None)
-    if cache is not None:
-        cache.clear()  # reports cached before this change would not show it
+    team_cache(request).clear()  # reports cached before this change would not show it
 
 
 @router.post(

@@ -28,7 +28,7 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """The process is up."""
     return Health(status="ok")
 

@@ -1,12 +1,11 @@
 """`GET /api/v1/reports/{slo,service,team,platform}`: SLA reports (sla/report_run.py) as JSON, or CSV
 through `Accept: text/csv` or `?format=csv`. Prometheus and the catalog are dependencies; team reports
-are kept in memory for `report_cache_seconds`."""
+are cached (api/report_cache.py)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -17,6 +16,7 @@ from pydantic import StringConstraints
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import State, Store, require_read, service_state
+from api.report_cache import team_cache
 from api.report_models import (
     CSV_COLUMNS,
     DEFAULT_WINDOW,
@@ -67,45 +67,6 @@ def prometheus_dep(request: Request, state: State) -> Client:
             client = connect(url, PROMETHEUS_TIMEOUT_S)
             request.app.state.prometheus_client = client
     return client
-
-
-class TeamReportCache:
-    """Team reports by (team, window), each kept `ttl` seconds with its JSON already rendered (reports
-    with an explicit `at` are not cached). Invalidation: the TTL, and `clear()` on every correction
-    posted; ledger writes are not waited for (a breach shows within the TTL)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], tuple[float, ReportOut, bytes]] = {}
-
-    def get(self, key: tuple[str, str]) -> tuple[ReportOut, bytes] | None:
-        """(the report, its JSON) if cached and fresh."""
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None or hit[0] < time.monotonic():
-                self._items.pop(key, None)
-                return None
-            return hit[1], hit[2]
-
-    def clear(self) -> None:
-        """Drop every cached report (a correction was posted)."""
-        with self._lock:
-            self._items.clear()
-
-    def put(self, key: tuple[str, str], report: ReportOut, ttl: float) -> None:
-        if ttl > 0:
-            rendered = report.model_dump_json().encode()
-            with self._lock:
-                self._items[key] = (time.monotonic() + ttl, report, rendered)
-
-
-def team_cache(request: Request) -> TeamReportCache:
-    """The application's team report cache."""
-    with _client_lock:
-        cache: TeamReportCache | None = getattr(request.app.state, "team_report_cache", None)
-        if cache is None:
-            cache = request.app.state.team_report_cache = TeamReportCache()
-    return cache
 
 
 CatalogDep = Annotated[Catalog, Depends(catalog_dep)]
@@ -294,30 +255,31 @@ async def team_report(
     at: AtQuery = None,
     format: FormatQuery = None,
 ) -> Response:
-    """A team's rollup, its services, then its SLOs (served from memory for a short while).
+    """A team's rollup, its services, then its SLOs (cached: api/report_cache.py).
 
     Asynchronous with no synchronous dependency, so a cached answer costs no thread hand-off (the token
-    is checked inline, as `require_read` does); computing one runs in the thread pool."""
+    is checked inline, as `require_read` does); computing one runs in the thread pool, once at a time."""
     state = service_state(request)
     require_read(request, state)
     catalog = catalog_dep(state)
     _unknown_first(catalog, "team", team)
-    cache = team_cache(request)
-    hit = cache.get((team, window)) if at is None else None
-    if hit is not None:
-        report, rendered = hit
-        if _format(request, format) == "json":
-            return Response(rendered, media_type="application/json")
-        return await run_in_threadpool(_render, request, report, format, prometheus_dep(request, state))
     client = prometheus_dep(request, state)
-    report = await run_in_threadpool(
-        _compute, catalog, client, state.engine, "team", team, window, at, request
-    )
-    if at is None:
-        cache.put((team, window), report, state.settings.report_cache_seconds)
-    if _format(request, format) == "html":
-        return await run_in_threadpool(_render, request, report, format, client)
-    return _render(request, report, format, client)
+    if at is not None:
+        report = await run_in_threadpool(
+            _compute, catalog, client, state.engine, "team", team, window, at, request
+        )
+    else:
+        entry = await team_cache(request).fetch(
+            (team, window),
+            lambda: _compute(catalog, client, state.engine, "team", team, window, None, request),
+            state.settings.report_cache_seconds,
+        )
+        if _format(request, format) == "json":
+            return Response(entry.rendered, media_type="application/json")
+        report = entry.report
+    if _format(request, format) == "json":
+        return _render(request, report, format, client)
+    return await run_in_threadpool(_render, request, report, format, client)
 
 
 @router.get(

@@ -1,0 +1,104 @@
+"""The team report cache: each report is computed by one request at a time (single flight), fresh for
+`ttl` seconds, then served stale for up to another `ttl` while one refresh runs, so an expiry under load
+costs one computation instead of one per waiting request. A correction clears it: reports computed
+before the clear are never stored after it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from api.report_models import ReportOut
+
+Key = tuple[str, str]
+log = logging.getLogger("watchkeeper.sla")
+
+
+@dataclass(frozen=True)
+class Entry:
+    fresh_until: float
+    stale_until: float
+    report: ReportOut
+    rendered: bytes
+
+
+class TeamReportCache:
+    """Team reports by (team, window) with their JSON already rendered. `get` and `clear` may be called
+    from any thread; `fetch` runs on the event loop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[Key, Entry] = {}
+        self._generation = 0
+        self._flights: dict[Key, asyncio.Task[Entry]] = {}
+
+    def get(self, key: Key) -> Entry | None:
+        """The entry if it may still be served (fresh or stale), else None."""
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is not None and entry.stale_until < time.monotonic():
+                del self._items[key]
+                return None
+            return entry
+
+    def clear(self) -> None:
+        """Drop every cached report (a correction was posted); refreshes already running are not kept."""
+        with self._lock:
+            self._items.clear()
+            self._generation += 1
+
+    def _put(self, key: Key, report: ReportOut, ttl: float, generation: int) -> Entry:
+        now = time.monotonic()
+        entry = Entry(now + ttl, now + 2 * ttl, report, report.model_dump_json().encode())
+        with self._lock:
+            if ttl > 0 and generation == self._generation:
+                self._items[key] = entry
+        return entry
+
+    async def fetch(self, key: Key, compute: Callable[[], ReportOut], ttl: float) -> Entry:
+        """A fresh entry as is; a stale one as is while one refresh runs; else wait for the one computation
+        of `key` in flight (started here if none is)."""
+        entry = self.get(key)
+        if entry is not None and entry.fresh_until >= time.monotonic():
+            return entry
+        flight = self._flights.get(key)
+        if flight is None:
+            with self._lock:
+                generation = self._generation
+
+            def work() -> Entry:
+                return self._put(key, compute(), ttl, generation)
+
+            flight = asyncio.ensure_future(run_in_threadpool(work))
+            self._flights[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+        if entry is not None:
+            return entry
+        return await asyncio.shield(flight)
+
+    def _landed(self, key: Key, flight: asyncio.Task[Entry]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if not flight.cancelled() and flight.exception() is not None:  # retrieved: no asyncio warning
+            log.warning("team report %s/%s not refreshed: %s", *key, flight.exception())
+
+
+def team_cache(request: Request) -> TeamReportCache:
+    """The application's team report cache (created with the application's state)."""
+    cache: TeamReportCache | None = getattr(request.app.state, "team_report_cache", None)
+    if cache is None:
+        with _create_lock:
+            cache = getattr(request.app.state, "team_report_cache", None)
+            if cache is None:
+                cache = request.app.state.team_report_cache = TeamReportCache()
+    return cache
+
+
+_create_lock = threading.Lock()
