@@ -1,6 +1,7 @@
 """Store and read the corrections posted to the API. A repeated post of the same (scope, name, start,
 end) is idempotent: the first row stays, its id is returned. At most `MAX_PER_SCOPE` corrections per
-(scope, name) and `MAX_TOTAL` overall are stored (`CorrectionLimitError` beyond), and every stored one
+(scope, name) and `MAX_TOTAL` overall are stored (`CorrectionLimitError` beyond, exact under concurrent
+posts), and every stored one
 that is relevant is read: nothing is silently dropped."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import binascii
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, tuple_
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,19 +44,23 @@ def _find(session: Session, c: Correction) -> CorrectionRow | None:
     ).one_or_none()
 
 
-def _check_room(session: Session, c: Correction) -> None:
-    """CorrectionLimitError when a new correction would pass a maximum (checked before the insert; two
-    concurrent posts may pass it by one each, which the maxima leave room for)."""
-    scoped = session.scalar(
+CORRECTIONS_LOCK = 0x5741_0001
+"""PostgreSQL advisory lock key that serialises corrections' inserts (so the maxima are exact)."""
+
+
+def _check_room(connection: Connection, c: Correction) -> None:
+    """CorrectionLimitError when the row just inserted (in this transaction) passes a maximum. Inserts are
+    serialised (SQLite's single writer; a PostgreSQL advisory lock), so concurrent posts cannot pass it."""
+    scoped = connection.scalar(
         select(func.count()).where(CorrectionRow.scope == c.scope, CorrectionRow.name == c.name)
     )
-    if (scoped or 0) >= MAX_PER_SCOPE:
+    if (scoped or 0) > MAX_PER_SCOPE:
         raise CorrectionLimitError(
             f"{c.scope} {c.name!r} already has {MAX_PER_SCOPE} corrections (the maximum): delete old ones "
             "(DELETE /api/v1/corrections/{id}) or post one longer correction covering several"
         )
-    total = session.scalar(select(func.count()).select_from(CorrectionRow))
-    if (total or 0) >= MAX_TOTAL:
+    total = connection.scalar(select(func.count()).select_from(CorrectionRow))
+    if (total or 0) > MAX_TOTAL:
         raise CorrectionLimitError(
             f"the store already holds {MAX_TOTAL} corrections (the maximum): delete old ones first"
         )
@@ -63,13 +68,14 @@ def _check_room(session: Session, c: Correction) -> None:
 
 def add_correction(engine: Engine, c: Correction, now: datetime) -> tuple[Correction, bool]:
     """Store `c` (committed on return); (the stored correction, whether it is new).
-    CorrectionLimitError when a maximum is reached (a repeat of a stored one is still answered)."""
+    CorrectionLimitError when a maximum is reached, nothing stored (a repeat of a stored one is still
+    answered)."""
     with Session(engine) as session:
         existing = _find(session, c)
         if existing is not None:
             return _to(existing), False
-        _check_room(session, c)
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    postgres = engine.dialect.name == "postgresql"
+    insert = postgresql.insert if postgres else sqlite.insert
     values = {
         "scope": c.scope,
         "name": c.name,
@@ -79,8 +85,12 @@ def add_correction(engine: Engine, c: Correction, now: datetime) -> tuple[Correc
         "created_at": now,
     }
     statement = insert(CorrectionRow).values(values).on_conflict_do_nothing().returning(CorrectionRow.id)
-    with engine.begin() as connection:
+    with engine.begin() as connection:  # an error rolls the insert back
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CORRECTIONS_LOCK})
         created = connection.execute(statement).first() is not None
+        if created:
+            _check_room(connection, c)
     with Session(engine) as session:
         row = _find(session, c)
         assert row is not None, "stored above, or by a concurrent identical post"
