@@ -6,7 +6,8 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from catalog.claims import ClaimIndex
-from catalog.model import SOURCE_KINDS, Catalog
+from catalog.model import Catalog
+from catalog.model.sources import SOURCE_KINDS
 
 _TIER_STYLE = {"critical": "bold red", "high": "yellow", "medium": "cyan", "low": "dim"}
 

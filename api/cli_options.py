@@ -62,6 +62,20 @@ CatalogJoinOption = Annotated[
     ),
 ]
 
+DatasourceUidOption = Annotated[
+    str,
+    typer.Option(
+        "--datasource-uid", help="Uid of the Prometheus datasource the dashboards query (and provision)."
+    ),
+]
+PrometheusUrlOption = Annotated[
+    str,
+    typer.Option(
+        "--prometheus-url", help="URL of the provisioned Prometheus datasource, as Grafana reaches it."
+    ),
+]
+DEFAULT_DATASOURCE_UID, DEFAULT_PROMETHEUS_URL = "prometheus", "http://prometheus:9090"
+
 
 def rule_format_problem(fmt: str, namespace: str | None) -> str | None:
     """Why `--format`/`--namespace` cannot be used as given, or None."""

@@ -13,7 +13,9 @@ import typer
 
 if TYPE_CHECKING:
     from catalog.claims import Claim, ClaimKind
-    from catalog.model import Catalog, Service, Team
+    from catalog.model import Catalog
+    from catalog.model.services import Service
+    from catalog.model.teams import Team
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 MAX_STDIN = 1_000_000

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from catalog.model import FreshnessSource
+    from catalog.model.freshness import FreshnessSource
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 DEFAULT_JOB = "watchkeeper_batch"
@@ -231,7 +231,7 @@ def quality_run(
     no_push: Annotated[bool, typer.Option("--no-push", help="Do not push (with --results-dir).")] = False,
 ) -> None:
     """Run a Great Expectations suite on a file or a query and push its results; exit 1 if it failed."""
-    from catalog.model import SqlQuery
+    from catalog.model.connections import SqlQuery
     from exporters.errors import ConfigError
     from exporters.freshness_sql import resolve_url
     from exporters.great_expectations import parse_validation, validation_metrics

@@ -117,12 +117,12 @@ def report(
     if output not in FORMATS:
         raise _fail(f"--format must be one of {', '.join(FORMATS)}, not {output!r}", 2)
     when = _parse_at(at)
-    from api.cli import _load
+    from api.cli_common import load_or_exit
     from api.report_models import UnknownNameError, check_name, report_out, to_csv
     from sla.queries import QueryError, connect
     from sla.report_run import make_report, report_slos
 
-    loaded = _load(catalog).catalog
+    loaded = load_or_exit(catalog).catalog
     level, name = chosen[0] if chosen else ("platform", None)
     try:
         check_name(loaded, level, name)  # type: ignore[arg-type]

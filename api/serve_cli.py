@@ -122,9 +122,9 @@ def serve(
     if log_level.lower() not in {"debug", "info", "warning", "error"}:
         raise _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}", 2)
     token = _token(token_file)
-    from api.cli import _load
+    from api.cli_common import load_or_exit
 
-    loaded = _load(catalog).catalog
+    loaded = load_or_exit(catalog).catalog
     engine, message = _migrated_engine(database, data_dir)
     typer.echo(message, err=True)
     _run(

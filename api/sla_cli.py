@@ -52,7 +52,7 @@ def backfill(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from api.cli import _load
+    from api.cli_common import load_or_exit
     from api.serve_cli import _migrated_engine
     from sla.queries import QueryError, connect
     from sla.report_windows import period_bounds
@@ -77,7 +77,7 @@ def backfill(
             )
         if first > now:
             raise _fail(f"--since {since} is in the future", 2)
-    loaded = _load(catalog).catalog
+    loaded = load_or_exit(catalog).catalog
     engine, message = _migrated_engine(database, data_dir)
     console = Console(stderr=True, highlight=False, emoji=False)
     console.print(escape(message))

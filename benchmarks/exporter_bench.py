@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-from catalog.model import HdfsSource
+from catalog.model.hdfs import HdfsSource
 from exporters.hdfs import FSNAMESYSTEM, HdfsCollector, beans
 from exporters.metric_set import MetricSet
 from exporters.runtime import Runtime

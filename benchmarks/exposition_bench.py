@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import MetricsHandler
 
-from catalog.model import Catalog, KafkaSource
+from catalog.model import Catalog
+from catalog.model.kafka import KafkaSource
 from exporters.kafka_lag import KafkaCollector
 from exporters.metric_set import MetricSet
 from exporters.runtime import Runtime, Scrape, Source

@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog.model import InferenceSource
+from catalog.model.inference import InferenceSource
 from exporters.inference import InferenceCollector
 from exporters.probe_loop import ProbeLoop
 from tests.model_server import ModelServer, model_server

@@ -35,7 +35,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-from catalog.model import KafkaSource
+from catalog.model.kafka import KafkaSource
 from exporters.kafka_lag import KafkaCollector
 from exporters.metric_set import MetricSet
 
@@ -224,7 +224,7 @@ def poll_child(mode: str, bootstrap: str, runs: int, groups: int, partitions: in
 
     from confluent_kafka.admin import AdminClient
 
-    from catalog.model import KafkaSource
+    from catalog.model.kafka import KafkaSource
     from exporters import names as m
     from exporters.kafka_lag import KafkaCollector
 
@@ -268,7 +268,7 @@ def fill_tables(groups: int, partitions: int, polls: int, durations: list[float]
     """Evaluate `polls` polls in which every log end moves by 7 and every commit by 5 (so no table
     point is a flat run's), building each poll's series as a scrape would; append each poll's seconds.
     The offsets are updated in place, so the harness holds one poll's worth of them, as a poll does."""
-    from catalog.model import KafkaSource
+    from catalog.model.kafka import KafkaSource
     from exporters.kafka_lag import KafkaCollector
 
     clock = [0.0]

@@ -80,5 +80,6 @@ COMPONENT_ALERTS: dict[str, dict[str, AlertDefault]] = {
         "drift_detected": AlertDefault("warning", None),
         "drift_stale": AlertDefault("warning", "15m", 3, "schedules without a run"),
         "run_failed": AlertDefault("warning", "15m"),
+        "trigger_failed": AlertDefault("warning", None),
     },
 }

@@ -21,8 +21,8 @@ _PAIR = re.compile(r"[\ud800-\udbff][\udc00-\udfff]")
 def type_fix(kind: str, key: str, value: Any, message: str) -> str:
     """A pydantic type error (`kind`) on `key` with the fix for its usual causes; else `message`.
 
-    The catalog's types are strict (catalog.model.Strict): a quoted "99.9" or `true` where a number belongs
-    is refused, so these say what was written and what to write instead."""
+    The catalog's types are strict (catalog.model.strict.Strict): a quoted "99.9" or `true` where a number
+    belongs is refused, so these say what was written and what to write instead."""
     if kind in NUMBER_KINDS:
         return _number_fix(kind.startswith("int"), key, value, message)
     if kind == "finite_number":

@@ -12,7 +12,7 @@ import hashlib
 import re
 from urllib.parse import quote, urlencode
 
-from catalog.model import Service
+from catalog.model.services import Service
 
 GRAFANA_UID_MAX = 40
 """Grafana refuses longer dashboard uids (`MaxUIDLength`)."""

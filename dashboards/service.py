@@ -11,7 +11,8 @@ from catalog.links import (
     slo_dashboard_uid,
     team_dashboard_uid,
 )
-from catalog.model import Catalog, Service
+from catalog.model import Catalog
+from catalog.model.services import Service
 from dashboards import owned as o
 from dashboards import promql as q
 from dashboards.panels import Grid, Link, Query, markdown_links, table, text, timeseries

@@ -12,7 +12,8 @@ from catalog.links import (
     slo_dashboard_uid,
     team_dashboard_uid,
 )
-from catalog.model import SLO, Catalog
+from catalog.model import Catalog
+from catalog.model.slos import SLO
 from dashboards import promql as q
 from dashboards.panels import Grid, Line, Link, Query, markdown_links, stat, table, text, timeseries
 from dashboards.render import Board

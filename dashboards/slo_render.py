@@ -15,7 +15,10 @@ import re
 from urllib.parse import quote
 
 from catalog.links import service_dashboard_uid, slo_dashboard_uid, team_dashboard_uid
-from catalog.model import SLO, Catalog, Service, Team
+from catalog.model import Catalog
+from catalog.model.services import Service
+from catalog.model.slos import SLO
+from catalog.model.teams import Team
 from dashboards.panels import md_target
 from dashboards.render import board_json, dump
 from dashboards.slo import slo_board

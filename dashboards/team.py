@@ -5,7 +5,8 @@ variable: every query, title and link names the team."""
 from __future__ import annotations
 
 from catalog.links import HOME_DASHBOARD_UID, dashboard_url, service_dashboard_uid, team_dashboard_uid
-from catalog.model import Catalog, Team
+from catalog.model import Catalog
+from catalog.model.teams import Team
 from dashboards import owned as o
 from dashboards import promql as q
 from dashboards.home import status_stats

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog.model import DataRef
+from catalog.model.drift import DataRef
 from drift.errors import DriftInputError
 
 if TYPE_CHECKING:

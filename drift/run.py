@@ -1,9 +1,10 @@
-"""One run of a drift monitor: load, decide, publish, report, trigger.
+"""One run of a drift monitor: load, decide, report, publish, trigger.
 
 A run that cannot give a verdict (unreadable data, an empty window) or whose input has problems (a
 missing column, schema drift, an all-NaN column) publishes only its failure, and never fires a
 retraining: retraining on broken input fixes nothing. Each step's failure is kept on the outcome, so the
-caller reports every problem of the run at once.
+caller reports every problem of the run at once. With a timeout, loading, testing and the report run in a
+child process that is abandoned when the time is up (`drift/run_deadline.py`): a failed run like bad input.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from catalog.model import DriftMonitor
+from catalog.model.drift import DataRef, DriftMonitor
 from drift.errors import DriftInputError
 from drift.result import DriftResult, Engine
 
@@ -31,6 +32,8 @@ class RunOptions:
     pushgateway: str | None = None
     reports: Path | None = None
     keep: int = 20
+    timeout: float | None = None
+    """Seconds a run's loading, testing and report may take (`drift/run_deadline.py`); None: no limit."""
 
 
 @dataclass
@@ -120,28 +123,69 @@ def run_monitor(
     trigger: Trigger | None = None,
     on_event: Callable[[str], None] = lambda _message: None,
 ) -> RunOutcome:
-    """Run `monitor` once; never raises for bad data, an unreachable Pushgateway or a failed report."""
+    """Run `monitor` once; never raises for bad data, an unreachable Pushgateway, a failed report or (with
+    `options.timeout`) a run that takes too long."""
+    outcome = RunOutcome(monitor.name, time.time())
+    _resume(outcome, trigger)
+    if options.timeout is None:
+        frames = decide(monitor, options, outcome, on_event)
+        write_report(monitor, options, outcome, frames)
+    else:
+        from drift.run_deadline import evaluate_within
+
+        evaluate_within(monitor, options, outcome, on_event)
+    _publish(outcome, options)
+    _trigger(outcome, monitor, trigger)
+    if outcome.trigger_failed and options.pushgateway is not None and outcome.publish_error is None:
+        from drift.publish import PublishError, push, trigger_failed_samples
+
+        try:  # added to the run's group (POST), next to its verdict
+            push(options.pushgateway, trigger_failed_samples(outcome.monitor), False)
+        except PublishError as exc:
+            outcome.publish_error = str(exc)
+    return outcome
+
+
+def _resume(outcome: RunOutcome, trigger: Trigger | None) -> None:
+    if trigger is None:
+        return
+    try:
+        resumed = trigger.resume()  # a breach a stopped run left mid-retries
+        if "failed" in resumed:
+            outcome.trigger_error = "a resumed breach's delivery failed for good (see `drift history`)"
+    except Exception as exc:  # the database is down: the run itself still goes on
+        first = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        outcome.trigger_error = f"resuming pending triggers failed: {first}"
+
+
+Frames = tuple[Any, Any]
+"""The loaded reference and current data (`drift.data.Loaded`), kept for the report."""
+
+
+def decide(
+    monitor: DriftMonitor,
+    options: RunOptions,
+    outcome: RunOutcome,
+    on_event: Callable[[str], None],
+    stage: Callable[[str], None] = lambda _stage: None,
+) -> Frames | None:
+    """Load and test: the verdict (or the error), problems, notes and duration go on `outcome`. `stage`
+    hears each step as it starts, so a run abandoned past its timeout can say where it was."""
     from drift.data import load
 
-    started, t0 = time.time(), time.perf_counter()
-    outcome = RunOutcome(monitor.name, started)
-    if trigger is not None:
-        try:
-            resumed = trigger.resume()  # a breach a stopped run left mid-retries
-            if "failed" in resumed:
-                outcome.trigger_error = "a resumed breach's delivery failed for good (see `drift history`)"
-        except Exception as exc:  # the database is down: the run itself still goes on
-            outcome.trigger_error = (
-                f"resuming pending triggers failed: {type(exc).__name__}: {exc}".splitlines()[0]
-            )
+    t0 = time.perf_counter()
     where = f"drift monitor {monitor.name}"
     reference = current = None
     try:
+        stage(f"loading the reference data ({_describe(monitor.reference)})")
         reference = load(monitor.reference, monitor.columns, options.base, f"{where} reference")
+        stage(f"loading the current data ({_describe(monitor.current)})")
         current = load(monitor.current, monitor.columns, options.base, f"{where} current")
         on_event(f"loaded {len(reference.frame)} reference and {len(current.frame)} current rows")
+        _check_per_column(monitor, list(reference.frame.columns))
         from drift.engines import compute_drift
 
+        stage(f"testing {len(reference.frame.columns)} column(s) with the {options.engine} engine")
         outcome.result = compute_drift(
             reference.frame,
             current.frame,
@@ -155,43 +199,59 @@ def run_monitor(
         outcome.error = str(exc)
     except Exception as exc:  # an engine's own failure (Evidently raises bare errors): no verdict, no crash
         outcome.error = f"the {options.engine} engine failed: {type(exc).__name__}: {exc}"
-    if outcome.result is not None and reference is not None and current is not None:
-        detailed = [
-            m for m in (reference.missing_message("reference"), current.missing_message("current")) if m
-        ]
-        missing = set(reference.missing) | set(current.missing)
-        outcome.problems = detailed + [
-            c.problem for c in outcome.result.columns if c.problem and c.column not in missing
-        ]
-    if outcome.result is not None and reference is not None and current is not None:
-        outcome.nonfinite = _nonfinite(outcome.result, reference.frame, current.frame)
     outcome.duration = time.perf_counter() - t0
-    _publish(outcome, options)
-    if options.reports is not None and outcome.result is not None and reference and current:
-        from drift.report_html import write_report
+    if outcome.result is None or reference is None or current is None:
+        return None
+    detailed = [m for m in (reference.missing_message("reference"), current.missing_message("current")) if m]
+    missing = set(reference.missing) | set(current.missing)
+    outcome.problems = detailed + [
+        c.problem for c in outcome.result.columns if c.problem and c.column not in missing
+    ]
+    outcome.nonfinite = _nonfinite(outcome.result, reference.frame, current.frame)
+    return reference, current
 
-        try:
-            outcome.report = write_report(
-                options.reports,
-                monitor.name,
-                outcome.result,
-                reference.frame,
-                current.frame,
-                started,
-                options.keep,
-                problems=outcome.problems,
-            )
-        except Exception as exc:  # Evidently's failures are bare exceptions; the run's verdict stands
-            outcome.report_error = f"the HTML report failed: {type(exc).__name__}: {exc}"
-    _trigger(outcome, monitor, trigger)
-    if outcome.trigger_failed and options.pushgateway is not None and outcome.publish_error is None:
-        from drift.publish import PublishError, push, trigger_failed_samples
 
-        try:  # added to the run's group (POST), next to its verdict
-            push(options.pushgateway, trigger_failed_samples(outcome.monitor), False)
-        except PublishError as exc:
-            outcome.publish_error = str(exc)
-    return outcome
+def _check_per_column(monitor: DriftMonitor, available: list[str]) -> None:
+    """With `columns` empty the loader cannot check `stattests` and `thresholds`: a column they name that
+    the reference lacks (a typo) would be silently ignored. DriftInputError instead."""
+    named = set(monitor.stattests) | set(monitor.thresholds)
+    unknown = sorted(named - set(available)) if not monitor.columns else []
+    if unknown:
+        shown = ", ".join(repr(c) for c in available[:20]) + (" ..." if len(available) > 20 else "")
+        raise DriftInputError(
+            f"drift monitor {monitor.name}: stattests or thresholds name {', '.join(map(repr, unknown))}, "
+            f"not a column of the reference data (it has: {shown or 'no columns'}): fix the name, or list "
+            "the monitor's columns so the catalog checks it"
+        )
+
+
+def _describe(ref: DataRef) -> str:
+    """Where one side's data comes from, for messages: the path, or "a SQL query" (never its URL)."""
+    return ref.path if ref.path is not None else "a SQL query"
+
+
+def write_report(
+    monitor: DriftMonitor, options: RunOptions, outcome: RunOutcome, frames: Frames | None
+) -> None:
+    """The run's HTML report into `options.reports`; its failure is kept as `report_error`."""
+    if options.reports is None or outcome.result is None or frames is None:
+        return
+    from drift.report_html import write_report as write_html
+
+    reference, current = frames
+    try:
+        outcome.report = write_html(
+            options.reports,
+            monitor.name,
+            outcome.result,
+            reference.frame,
+            current.frame,
+            outcome.started,
+            options.keep,
+            problems=outcome.problems,
+        )
+    except Exception as exc:  # Evidently's failures are bare exceptions; the run's verdict stands
+        outcome.report_error = f"the HTML report failed: {type(exc).__name__}: {exc}"
 
 
 def _nonfinite(result: DriftResult, reference: Any, current: Any) -> dict[str, tuple[int, int]]:

@@ -26,7 +26,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from catalog.model import AirflowRef, DriftMonitor, Retrain, WebhookTrigger
+from catalog.model.connections import AirflowRef
+from catalog.model.drift import DriftMonitor, Retrain, WebhookTrigger
 from drift import trigger_store as store
 from drift.result import DriftResult
 from exporters.errors import ConfigError

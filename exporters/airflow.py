@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from catalog.model import AirflowRef
+from catalog.model.connections import AirflowRef
 from exporters import names as m
 from exporters.errors import ScrapeError, shown
 from exporters.http import resolve_auth

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from catalog.model import FileRef, FreshnessSource, FreshnessSql
+from catalog.model.freshness import FileRef, FreshnessSource, FreshnessSql
 from exporters import names as m
 from exporters.airflow import AirflowProbe
 from exporters.errors import ConfigError, ScrapeError

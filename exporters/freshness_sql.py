@@ -25,7 +25,7 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from catalog.model import SqlQuery
+from catalog.model.connections import SqlQuery
 from exporters.errors import ConfigError, ScrapeError, shown
 from exporters.secrets import read_secret
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from catalog.model import HdfsSource
+from catalog.model.hdfs import HdfsSource
 from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.http import PARSE_INLINE_BYTES, ItemLimit, endpoint, resolve_auth

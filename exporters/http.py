@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from catalog.model import HttpAuth
+from catalog.model.connections import HttpAuth
 from exporters.errors import ScrapeError, shown
 from exporters.secrets import read_secret
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from catalog.model import InferenceSource, JsonStep
+from catalog.model.inference import InferenceSource, JsonStep
 from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.http import ACCEPT_ENCODING, inflate, resolve_auth

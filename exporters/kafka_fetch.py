@@ -16,8 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.loader import group_selected, topic_selected
-from catalog.model import KafkaSource
+from catalog.model.kafka import KafkaSource, group_selected, topic_selected
 from exporters.errors import ScrapeError
 
 ACTIVE_GROUP_STATES = frozenset({"STABLE", "PREPARING_REBALANCE", "COMPLETING_REBALANCE"})

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from catalog.model import KafkaSource
+from catalog.model.kafka import KafkaSource
 from exporters import names as m
 from exporters.burrow import NO_COMMIT, SEVERITY, StatusWindow
 from exporters.errors import ScrapeError

@@ -18,7 +18,7 @@ from typing import Any
 
 from prometheus_client.core import Metric
 
-from catalog.model import PushRef
+from catalog.model.freshness import PushRef
 from exporters import names as m
 from exporters.errors import ScrapeError, shown
 from exporters.metric_set import MetricSet, number

@@ -31,7 +31,7 @@ IMPLEMENTED = COLLECTED  # the former name
 
 def catalog_kinds() -> tuple[str, ...]:
     """Every source kind the catalog accepts (the fields of `sources:`)."""
-    from catalog.model import Sources
+    from catalog.model.sources import Sources
 
     return tuple(Sources.model_fields)
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
-from catalog.model import SparkSource
+from catalog.model.spark import SparkSource
 from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.http import resolve_auth

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from catalog.model import YarnSource
+from catalog.model.yarn import YarnSource
 from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.http import endpoint, resolve_auth

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.model import Catalog, Team
+from catalog.model import Catalog
+from catalog.model.teams import Team
 from catalog.yaml_dump import dump_yaml
 from exporters.names import SOURCE_LABEL
 from rules.names import WATCHDOG_ALERT

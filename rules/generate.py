@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from catalog.durations import Duration
 from catalog.gc_pause import gc_paused
-from catalog.model import SLO, Catalog
+from catalog.model import Catalog
+from catalog.model.slos import SLO
 from exporters.names import EXPORTER_JOB
 from rules import names
 from rules.components import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog.durations import Duration
-from catalog.model import SLO
+from catalog.model.slos import SLO
 from exporters.names import KAFKA_GROUP_MAX_LAG_SECONDS
 from rules.components.freshness import freshness_age
 from rules.promql import fill, go_float, le_regex, matchers, number, quote

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from catalog.links import dashboard_url, runbook_url, service_dashboard_uid
-from catalog.model import SLO, Catalog, Tier
+from catalog.model import Catalog
+from catalog.model.services import Tier
+from catalog.model.slos import SLO
 from rules import names
 from rules.groups import Rule, RuleGroup
 from rules.promql import go_float, number

@@ -8,12 +8,13 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from catalog.model import SLO
+from catalog.model.slos import SLO
 from exporters.names import FRESHNESS_AGE_SECONDS, KAFKA_GROUP_MAX_LAG_SECONDS
 from rules import names
 from rules.components import Series
 from rules.promql import number
-from rules.sli_inputs import RawFeed, RawSeries, UnsupportedSLIError, raw_feed
+from rules.sli_inputs import raw_feed
+from rules.sli_series import RawFeed, RawSeries, UnsupportedSLIError
 from rules.slo_recordings import slo_labels
 from rules.windows import alert_windows
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from catalog.durations import Duration
-from catalog.model import SLO, Catalog
+from catalog.model import Catalog
+from catalog.model.slos import SLO
 from rules import names
 from rules.groups import Rule, RuleGroup
 from rules.promql import matchers, number

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from itertools import accumulate
 
-from catalog.model import SLO
+from catalog.model.slos import SLO
 from rules.windows import alert_windows
 
 TIE = 1e-9

@@ -16,14 +16,17 @@ import re
 from dataclasses import dataclass
 
 from catalog.durations import Duration
-from catalog.model import SLO, Catalog, Tier
+from catalog.model import Catalog
+from catalog.model.services import Tier
+from catalog.model.slos import SLO
 from catalog.yaml_dump import dump_yaml
 from exporters.names import FRESHNESS_AGE_SECONDS, KAFKA_GROUP_MAX_LAG_SECONDS
 from rules import names
 from rules.components import ComponentAlert, Series
 from rules.groups import Rule
 from rules.humanize import render
-from rules.sli_inputs import RawFeed, read_names, yields_without_input
+from rules.query_reads import read_names, yields_without_input
+from rules.sli_series import RawFeed
 from rules.slo_alerts import DEFAULT_FOR
 from rules.slo_cases import SLOCase, feed_of, inputs, slo_cases
 from rules.slo_recordings import slo_labels

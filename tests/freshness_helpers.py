@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from catalog.model import Catalog, FreshnessSource
+from catalog.model import Catalog
+from catalog.model.freshness import FreshnessSource
 from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.freshness import FreshnessCollector

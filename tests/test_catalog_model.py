@@ -10,7 +10,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from catalog import CatalogError, load_catalog
-from catalog.loader import ENTRY_MODELS, SOURCE_MODELS, group_selected
+from catalog.loader import ENTRY_MODELS, SOURCE_MODELS
+from catalog.model.kafka import group_selected
 from tests.conftest import EXAMPLE_CATALOG, ROOT
 
 

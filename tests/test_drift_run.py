@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog.model import DataRef, DriftMonitor
+from catalog.model.drift import DataRef, DriftMonitor
 from drift.data import DataError, load
 from drift.report_html import prune
 from drift.run import RunOptions, run_monitor

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from catalog.model import DRIFT_STATTESTS
+from catalog.model.drift import DRIFT_STATTESTS
 from tests.conftest import run_cli
 from tests.test_drift_cli import HEAD, _catalog
 
@@ -53,3 +53,22 @@ def test_unknown_stattest_and_foreign_column_are_catalog_errors_with_line(tmp_pa
     assert result.code == 2 and "thresholds names 'agee', not in the monitor's columns" in result.stderr
     path.write_text(HEAD + body.replace("stattests: {age: kss}", "thresholds: {age: -1}"))
     assert run_cli("drift", "run", str(path)).code == 2
+
+
+def test_with_columns_empty_a_stattest_for_a_column_the_data_lacks_fails_the_run(tmp_path: Path) -> None:
+    # Without `columns` the loader cannot check the names: the run does, rather than ignoring a typo.
+    _catalog(tmp_path)
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        HEAD
+        + "drift:\n  - {name: t, service: churn-serving, reference: {path: ref.parquet}, current: {path: cur.csv},"
+        + " stattests: {agee: psi}, thresholds: {plan: 0.2}}\n"
+    )
+    result = run_cli("drift", "run", str(path), "--format", "json")
+    assert result.code == 3, result.output
+    doc = json.loads(result.stdout)
+    assert doc["dataset_drift"] is None and doc["columns"] == []
+    assert doc["error"] == (
+        "drift monitor t: stattests or thresholds name 'agee', not a column of the reference data (it has: "
+        "'age', 'plan'): fix the name, or list the monitor's columns so the catalog checks it"
+    )

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from catalog.model import DriftMonitor
+from catalog.model.drift import DriftMonitor
 from drift import trigger_store as store
 from drift.triggers import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, RetryPolicy, WebhookSender, build_trigger
 from tests.prometheus_stack import wait_for
@@ -315,7 +315,7 @@ def test_restart_in_the_middle_of_retries_resumes_with_the_same_key(backend: str
 
 
 def test_webhook_sender_unreachable_receiver_is_a_retryable_failure() -> None:
-    from catalog.model import WebhookTrigger
+    from catalog.model.drift import WebhookTrigger
 
     sender = WebhookSender(WebhookTrigger.model_validate({"url": "http://127.0.0.1:9/nothing"}), "test")
     outcome = sender.send("k", {"a": 1}, 2.0)

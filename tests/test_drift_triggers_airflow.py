@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from catalog.model import DriftMonitor
+from catalog.model.drift import DriftMonitor
 from drift import trigger_store as store
 from drift.triggers import build_trigger
 from tests.airflow_fixture_server import FakeAirflow

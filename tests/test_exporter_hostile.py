@@ -231,7 +231,7 @@ def test_60000_datanodes_are_capped_at_max_series_with_a_dropped_counter() -> No
 
 
 def test_max_series_is_a_catalog_field_and_is_honoured() -> None:
-    from catalog.model import HdfsSource
+    from catalog.model.hdfs import HdfsSource
     from exporters.hdfs import HdfsCollector
 
     with serve(nn_routes(info=_namenode_with_datanodes(100))) as nn:
@@ -298,7 +298,8 @@ def test_source_durations_are_bounded_at_validation(write_catalog, field: str, t
 def test_kafka_and_freshness_timeouts_are_bounded_too() -> None:
     from pydantic import ValidationError
 
-    from catalog.model import FreshnessSource, KafkaSource
+    from catalog.model.freshness import FreshnessSource
+    from catalog.model.kafka import KafkaSource
 
     with pytest.raises(ValidationError, match="at most 30s"):
         KafkaSource(name="k", service="s", bootstrap="k:9092", timeout="290y")

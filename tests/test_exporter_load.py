@@ -107,7 +107,7 @@ def test_a_result_younger_than_min_interval_is_reused_and_an_older_one_is_not() 
 
 
 def test_min_interval_is_a_catalog_field_with_a_default() -> None:
-    from catalog.model import HdfsSource
+    from catalog.model.hdfs import HdfsSource
 
     default = HdfsSource(name="a", service="s", namenodes=["http://nn:9870"])
     assert default.min_interval.seconds == 1  # docs/exporters.md: "default 1s"

@@ -18,7 +18,10 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from catalog.model import Catalog, HdfsSource, SparkSource, YarnSource
+from catalog.model import Catalog
+from catalog.model.hdfs import HdfsSource
+from catalog.model.spark import SparkSource
+from catalog.model.yarn import YarnSource
 from exporters import names as m
 from exporters.hdfs import DATANODE_INFO, FSNAMESYSTEM, NAMENODE_INFO, HdfsCollector
 from exporters.http import HttpPool

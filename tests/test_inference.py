@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from catalog.model import InferenceSource
+from catalog.model.inference import InferenceSource
 from exporters import names as m
 from exporters.errors import ConfigError, ScrapeError
 from exporters.http import HttpPool

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog.model import InferenceSource, json_path_steps
+from catalog.model.inference import InferenceSource, json_path_steps
 from exporters.inference import json_path_holds
 from tests.conftest import run_cli
 

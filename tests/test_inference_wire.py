@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from catalog.model import InferenceSource
+from catalog.model.inference import InferenceSource
 from exporters.inference import InferenceCollector
 from exporters.probe_loop import ProbeLoop, Target
 from tests.prometheus_stack import free_port

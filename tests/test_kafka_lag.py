@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from catalog.model import Catalog, KafkaSource
+from catalog.model import Catalog
+from catalog.model.kafka import KafkaSource
 from exporters import names as m
 from exporters.kafka_fetch import LogEnds, latest_offsets
 from exporters.kafka_lag import KafkaCollector

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.model import KafkaSource
+from catalog.model.kafka import KafkaSource
 from exporters import names as m
 from exporters.burrow import NO_COMMIT, OK, REWIND, STALL, STOP, WARN, StatusWindow, worst
 from exporters.kafka_lag import KafkaCollector, PartitionLag, Snapshot

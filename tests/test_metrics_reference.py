@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from api.metrics_reference import COMMAND, REFERENCE, main, render
-from catalog.model import SparkSource
+from catalog.model.spark import SparkSource
 from exporters.runtime import Runtime, Source
 from exporters.server import make_server
 from exporters.spark import SparkCollector, spark_time

@@ -17,9 +17,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.model import SLO
+from catalog.model.slos import SLO
 from rules.promql import go_float, quote
-from rules.sli_inputs import UnsupportedSLIError, raw_feed
+from rules.sli_inputs import raw_feed
+from rules.sli_series import UnsupportedSLIError
 from tests.conftest import require_binary
 
 pytestmark = pytest.mark.promtool

@@ -19,7 +19,7 @@ import yaml
 
 import rules.sli
 import rules.slo_recordings
-from catalog.model import SLO
+from catalog.model.slos import SLO
 from rules.sli import SLIExpressions
 from tests.conftest import require_binary, run_cli
 

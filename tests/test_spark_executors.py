@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from catalog.durations import Duration
-from catalog.model import SparkSource
+from catalog.model.spark import SparkSource
 from exporters import names as m
 from exporters.spark import SparkCollector, spark_time
 from tests.conftest import run_cli

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from catalog.durations import Duration
-from catalog.model import Catalog, SparkSource
+from catalog.model import Catalog
+from catalog.model.spark import SparkSource
 from exporters import names as m
 from exporters.runtime import Runtime
 from exporters.spark import SparkCollector

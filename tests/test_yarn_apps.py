@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalog.durations import Duration
-from catalog.model import YarnSource
+from catalog.model.yarn import YarnSource
 from exporters import names as m
 from exporters.errors import ScrapeError
 from exporters.yarn import YarnCollector

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from catalog.model import RESERVED_LABELS
+from catalog.model.labels import RESERVED_LABELS
 from catalog.yaml_dump import dump_yaml
 
 

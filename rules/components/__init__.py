@@ -12,7 +12,8 @@ from collections.abc import Collection, Sequence
 
 from catalog.claims import ClaimIndex
 from catalog.links import component_url
-from catalog.model import Catalog, HasAlerts
+from catalog.model import Catalog
+from catalog.model.alerts import HasAlerts
 from exporters.sources import COLLECTED, uncollected
 from rules.components.common import ComponentAlert, Draft, Scenario, Series, component_group, finish
 from rules.components.drift import drift_drafts

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from catalog.alert_defaults import COMPONENT_ALERTS
 from catalog.durations import Duration
-from catalog.model import AlertOverride, Catalog, HasAlerts, Tier
+from catalog.model import Catalog
+from catalog.model.alerts import AlertOverride, HasAlerts
+from catalog.model.services import Tier
 from exporters import names as m
 from rules.groups import Rule, RuleGroup
 from rules.promql import matchers, number

@@ -1,15 +1,16 @@
-"""Drift monitors: drift detected, a drift job that stopped producing verdicts, and one whose input is unusable."""
+"""Drift monitors: drift detected, a drift job that stopped producing verdicts, one whose input is unusable,
+and a retraining trigger that failed for good."""
 
 from __future__ import annotations
 
-from catalog.model import DriftMonitor
+from catalog.model.drift import DriftMonitor
 from drift import names as drift_names
 from rules.components.common import Draft, Scenario, Series
 from rules.promql import matchers, number
 
 
 def drift_drafts(mon: DriftMonitor) -> list[Draft]:
-    """The component alerts of a drift monitor."""
+    """The component alerts of a drift monitor (`trigger_failed` only with `retrain:`)."""
     sel = {"monitor": mon.name}
     s = matchers(sel)
     schedule = mon.schedule.seconds
@@ -27,7 +28,7 @@ def drift_drafts(mon: DriftMonitor) -> list[Draft]:
             f" or absent_over_time({last_run}{s}[{limit(t)}s])"
         )
 
-    return [
+    drafts = [
         Draft(
             "drift_detected",
             "WatchkeeperDataDrift",
@@ -71,3 +72,28 @@ def drift_drafts(mon: DriftMonitor) -> list[Draft]:
             ),
         ),
     ]
+    if mon.retrain is not None:
+        drafts.append(_trigger_failed(mon, sel, s))
+    return drafts
+
+
+def _trigger_failed(mon: DriftMonitor, sel: dict[str, str], s: str) -> Draft:
+    """A breach whose delivery failed for good: pushed as `trigger_failed` 1 until the next verdict."""
+    assert mon.retrain is not None
+    trigger_failed = drift_names.DRIFT_TRIGGER_FAILED
+    receiver = "an Airflow DAG run" if mon.retrain.airflow is not None else "a webhook"  # no free text
+    return Draft(
+        "trigger_failed",
+        "WatchkeeperDriftTriggerFailed",
+        lambda _t: f"max by (monitor) ({trigger_failed}{s}) == 1",
+        f"The retraining trigger of {mon.name} failed",
+        f"A retraining of {mon.name} ({receiver}) was not delivered: refused, given up after its retries, or "
+        f"the trigger database failed. `watchkeeper drift run` prints why; `watchkeeper drift history "
+        f"{mon.name}` shows each attempt's answer. A failed breach releases the cooldown, so the next run that "
+        "still finds drift triggers again; the alert clears with the next run that has a verdict.",
+        lambda _t: Scenario(
+            [Series(trigger_failed, sel, "1x30")],
+            [Series(trigger_failed, sel, "0x30")],
+            sel,
+        ),
+    )

@@ -8,7 +8,8 @@ the timestamp a batch job pushed to a Pushgateway (`watchkeeper push freshness`)
 
 from __future__ import annotations
 
-from catalog.model import Catalog, FreshnessSource
+from catalog.model import Catalog
+from catalog.model.freshness import FreshnessSource
 from exporters import names as m
 from rules.components.common import DUR, NUM, Draft, Scenario, Series, up_drafts
 from rules.groups import Rule, RuleGroup

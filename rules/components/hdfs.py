@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalog.model import HdfsSource
+from catalog.model.hdfs import HdfsSource
 from exporters import names as m
 from rules.components.common import NUM, PCT, Draft, Scenario, Series, gauge_above, up_drafts
 from rules.promql import matchers, number

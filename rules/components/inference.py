@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from catalog.model import AlertOverride, InferenceSource
+from catalog.model.alerts import AlertOverride
+from catalog.model.inference import InferenceSource
 from exporters import names as m
 from rules.components.common import PCT, Draft, Scenario, Series, fraction_above, up_drafts
 from rules.promql import matchers, number

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalog.model import KafkaSource
+from catalog.model.kafka import KafkaSource
 from exporters import names as m
 from rules.components.common import DUR, Draft, Scenario, Series, up_drafts
 from rules.ownership import Claimable, Part, owned

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from catalog.model import SparkSource
+from catalog.model.spark import SparkSource
 from exporters import names as m
 from rules.components.common import (
     NUM,

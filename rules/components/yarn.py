@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalog.model import YarnSource
+from catalog.model.yarn import YarnSource
 from exporters import names as m
 from rules.components.common import (
     NUM,
