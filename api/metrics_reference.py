@@ -47,7 +47,7 @@ def _section(section: Section, module: str) -> list[str]:
     return [
         f"## {section.title}",
         "",
-        f"{section.text} Defined in `{module}`.",
+        f"{section.text} Defined in `{section.module.replace('.', '/') + '.py' if section.module else module}`.",
         "",
         "| metric | type | labels | unit | meaning |",
         "|---|---|---|---|---|",

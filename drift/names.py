@@ -12,7 +12,8 @@ _drift = REGISTRY.section(
     "Drift jobs",
     "Pushed to the Pushgateway by each drift monitor's run (`watchkeeper drift run`, `drift serve`) into the "
     "group `job=watchkeeper_drift, monitor=<monitor>`; `monitor` is the catalog monitor name. A run whose "
-    "input is unusable (a missing column, an empty current window, unreadable data) pushes only "
+    "input is unusable (a missing column, an empty current window, unreadable data) or that passes "
+    "--timeout pushes only "
     "`watchkeeper_drift_run_failed` = 1 and its time, never a verdict or a new last-run time.",
 )
 DRIFT_PREFIX = "watchkeeper_drift"
@@ -52,7 +53,7 @@ DRIFT_RUN_DURATION = _drift.metric(
     "watchkeeper_drift_run_duration_seconds",
     "gauge",
     ("monitor",),
-    "Wall time of the last run: loading, testing and the report",
+    "Wall time of the last run's loading and testing (not its report, push or trigger)",
 )
 DRIFT_LAST_RUN_TIMESTAMP = _drift.metric(
     "watchkeeper_drift_last_run_timestamp_seconds",
@@ -64,7 +65,8 @@ DRIFT_RUN_FAILED = _drift.metric(
     "watchkeeper_drift_run_failed",
     "gauge",
     ("monitor",),
-    "1 if the last attempted run could not produce a verdict (bad input), 0 after a run that did",
+    "1 if the last attempted run could not produce a verdict (bad input, or abandoned at --timeout), 0 "
+    "after a run that did",
 )
 DRIFT_LAST_ATTEMPT_TIMESTAMP = _drift.metric(
     "watchkeeper_drift_last_attempt_timestamp_seconds",

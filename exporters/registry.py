@@ -47,6 +47,8 @@ class Section:
 
     title: str
     text: str
+    module: str = ""
+    """The dotted module that registers it (`__name__`), for the reference's "Defined in"."""
     metrics: list[MetricInfo] = field(default_factory=list)
 
     def metric(self, name: str, kind: MetricKind, labels: tuple[str, ...], help: str) -> str:
@@ -68,8 +70,8 @@ class Registry:
 
     sections: list[Section] = field(default_factory=list)
 
-    def section(self, title: str, text: str) -> Section:
-        self.sections.append(Section(title, text))
+    def section(self, title: str, text: str, module: str = "") -> Section:
+        self.sections.append(Section(title, text, module))
         return self.sections[-1]
 
     def by_name(self) -> dict[str, MetricInfo]:

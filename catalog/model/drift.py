@@ -51,8 +51,19 @@ class DriftMonitor(HasAlerts):
     retrain: Retrain | None = None
     stattests: dict[str, str] = {}
     """Per column, an Evidently stattest name instead of Evidently's default choice."""
-    thresholds: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = {}
+    thresholds: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = {}
     """Per column, the stattest's threshold (a p-value floor or a distance ceiling)."""
+
+    @field_validator("thresholds")
+    @classmethod
+    def _positive_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        for column, threshold in value.items():
+            if threshold <= 0:
+                raise ValueError(
+                    f"column {column!r}: threshold {threshold:g} must be above 0 (a p-value floor such as "
+                    "0.05, or a distance ceiling such as 0.1)"
+                )
+        return value
 
     @field_validator("stattests")
     @classmethod
@@ -73,6 +84,14 @@ class DriftMonitor(HasAlerts):
                 raise ValueError(
                     f"{key} names {', '.join(map(repr, unknown))}, not in the monitor's columns: add it to "
                     "columns or remove it"
+                )
+        for column, threshold in self.thresholds.items():
+            test = self.stattests.get(column)
+            if test in P_VALUE_STATTESTS and threshold >= 1:
+                raise ValueError(
+                    f"thresholds: column {column!r}: {threshold:g} for {test}, whose score is a p-value (drift "
+                    "when it is below the threshold): at 1 or more every run reports drift; use a p-value "
+                    "floor such as 0.05"
                 )
         return self
 
@@ -100,3 +119,21 @@ DRIFT_STATTESTS = frozenset(
     ]
 )
 """Evidently's registered tabular stattest names (tests/test_drift_run_catalog.py checks the registry)."""
+P_VALUE_STATTESTS = frozenset(
+    [
+        "TVD",
+        "anderson",
+        "chisquare",
+        "cramer_von_mises",
+        "empirical_mmd",
+        "es",
+        "fisher_exact",
+        "g_test",
+        "ks",
+        "mannw",
+        "t_test",
+        "z",
+    ]
+)
+"""The stattests whose score is a p-value, drift below the threshold (the others are distances, drift at or
+above it); tests/test_drift_catalog_thresholds.py checks each against Evidently's own verdicts."""

@@ -16,6 +16,7 @@ _freshness = REGISTRY.section(
     "One source per catalog dataset (`source` is the dataset's name): by SQL, the Airflow REST API, file "
     "mtimes or a Pushgateway a batch job pushed to (`watchkeeper push freshness`). A batch job's pushed "
     "timestamp carries the Pushgateway's `job` label instead; the alerts aggregate `by (dataset)`.",
+    __name__,
 )
 FRESHNESS_PREFIX = source_series(_freshness, "watchkeeper_freshness", "freshness", capped=True)
 FRESHNESS_AGE_SECONDS = _freshness.metric(

@@ -14,6 +14,7 @@ _hdfs = REGISTRY.section(
     "From each NameNode's `/jmx` (FSNamesystem, FSNamesystemState, NameNodeInfo); `namenode` and "
     "`datanode` are `host:port`. Per-DataNode series come from the active NameNode's LiveNodes and "
     "DeadNodes; volume series and transfer threads from each listed DataNode's own `/jmx`.",
+    __name__,
 )
 HDFS_PREFIX = source_series(_hdfs, "hdfs", "hdfs", capped=True)
 HDFS_CAPACITY_TOTAL_BYTES = _hdfs.metric(

@@ -21,6 +21,7 @@ _inference = REGISTRY.section(
     "serve the latest results. `up` is the last probe's success (0 before the first probe ends). The "
     "histogram observes every probe that was answered (any status) or timed out (at its duration); a "
     "refused connection has no latency and is not observed.",
+    __name__,
 )
 INFERENCE_PREFIX = source_series(_inference, "watchkeeper_inference", "inference")
 INFERENCE_PROBE_DURATION_SECONDS = _inference.metric(

@@ -18,6 +18,7 @@ _kafka = REGISTRY.section(
     "Kafka consumer lag",
     "From the latest background poll; `cluster` is the catalog source name. Statuses follow Burrow's "
     "rules over the last `status_window` polls.",
+    __name__,
 )
 KAFKA_PREFIX = source_series(_kafka, "kafka_consumergroup", "kafka")
 KAFKA_PARTITION_COMMITTED_OFFSET = _kafka.metric(

@@ -24,6 +24,7 @@ _runtime = REGISTRY.section(
     "Series the runtime adds on every scrape. Each source kind below also has its `<prefix>_up`, "
     "`<prefix>_scrape_duration_seconds` and `<prefix>_scrape_errors_total` (and HDFS, YARN, Spark and "
     "freshness their `<prefix>_series_dropped_total`), listed in its section.",
+    __name__,
 )
 OWNERSHIP_INFO = _runtime.metric(
     "watchkeeper_ownership_info",

@@ -14,6 +14,7 @@ _spark = REGISTRY.section(
     "`/api/v1`. Ids are label values, never part of a name. With `granularity: executor` (the default) "
     'the driver (`executor_id="driver"`) and each active executor, at most `max_executors`, also get '
     "`spark_executor_*` series.",
+    __name__,
 )
 SPARK_PREFIX = source_series(_spark, "spark", "spark", capped=True)
 SPARK_APP_RUNNING = _spark.metric(

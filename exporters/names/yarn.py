@@ -15,6 +15,7 @@ _yarn = REGISTRY.section(
     "From the active ResourceManager's `/ws/v1/cluster/metrics`, `/ws/v1/cluster/scheduler` and "
     "`/ws/v1/cluster/apps`. `queue` is the full path (`root.a.a1`; an application's leaf queue name is "
     "resolved through the scheduler's queues); `scheduler` is capacity, fair or fifo.",
+    __name__,
 )
 YARN_PREFIX = source_series(_yarn, "yarn", "yarn", capped=True)
 YARN_APPS_SUBMITTED = _yarn.metric(
