@@ -1,14 +1,15 @@
 """The error budget's burn-down over a report window, for the HTML page: one range query per series
 (errors and all events per SLO, summed per fixed step), so two queries whatever the window.
 
-Per step and SLO, bad minutes = (errors / events) x the step's minutes (steps without events add none),
-summed over the report's SLOs and accumulated. The curve's SHAPE comes from these uncorrected series; it
-is scaled so it ends on the report's own consumed minutes (which leave corrections out), and drawn as the
-share of the report's budget left: 1 - consumed(t) / budget total."""
+Per step and SLO, bad minutes = (errors / events) x the step's minutes not covered by that SLO's
+corrections (steps without events add none; errors are taken as even within a step), summed over the
+report's SLOs and accumulated. The steps are coarser than the report's own sums, so the curve is scaled to
+end on the report's consumed minutes, and drawn as the share of the report's budget left:
+1 - consumed(t) / budget total."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,20 +54,39 @@ def _matrix(answer: Any) -> dict[tuple[str, str], dict[float, float]]:
     return out
 
 
+Spans = Mapping[str, Sequence[tuple[float, float]]]
+"""Corrected [start, end) Unix-time spans per SLO name."""
+
+
+def uncovered_seconds(start: float, end: float, spans: Sequence[tuple[float, float]]) -> float:
+    """Seconds of [start, end) outside every span (spans may overlap)."""
+    covered, reach = 0.0, start
+    for span_start, span_end in sorted(spans):
+        a, b = max(span_start, reach), min(span_end, end)
+        if b > a:
+            covered += b - a
+            reach = b
+    return (end - start) - covered
+
+
 def raw_bad_minutes(
     errors: dict[tuple[str, str], dict[float, float]],
     total: dict[tuple[str, str], dict[float, float]],
     stamps: list[float],
     step: timedelta,
+    corrected: Spans | None = None,
 ) -> list[float]:
-    """Cumulative uncorrected bad minutes at each of `stamps`, over every SLO of the answer."""
-    minutes = step.total_seconds() / 60
+    """Cumulative bad minutes at each of `stamps` (each the end of a step), over every SLO of the answer,
+    outside each SLO's `corrected` spans."""
+    seconds = step.total_seconds()
     out, running = [], 0.0
     for t in stamps:
         for key, series in total.items():
             events = series.get(t, 0.0)
             if events > 0:
-                running += min(errors.get(key, {}).get(t, 0.0) / events, 1.0) * minutes
+                spans = (corrected or {}).get(key[1], ())
+                open_seconds = uncovered_seconds(t - seconds, t, spans) if spans else seconds
+                running += min(errors.get(key, {}).get(t, 0.0) / events, 1.0) * open_seconds / 60
         out.append(running)
     return out
 
@@ -83,9 +103,16 @@ def curve(stamps: list[float], raw: list[float], consumed: float, budget: float)
 
 
 def fetch(
-    client: Any, slos: Collection[str], start: datetime, end: datetime, consumed: float, budget: float
+    client: Any,
+    slos: Collection[str],
+    start: datetime,
+    end: datetime,
+    consumed: float,
+    budget: float,
+    corrected: Spans | None = None,
 ) -> list[Point]:
-    """The burn-down from Prometheus (two range queries); QueryError if it cannot answer."""
+    """The burn-down from Prometheus (two range queries), leaving out each SLO's `corrected` spans;
+    QueryError if it cannot answer."""
     if not slos or end <= start:
         return []
     step = step_of(start, end)
@@ -109,4 +136,5 @@ def fetch(
         except Exception as exc:  # prometheus_api_client raises requests' and its own errors
             raise QueryError(f"Prometheus range query failed: {_why(exc)}") from None
         got[kind] = _matrix(answer)
-    return curve(stamps, raw_bad_minutes(got["errors"], got["total"], stamps, step), consumed, budget)
+    raw = raw_bad_minutes(got["errors"], got["total"], stamps, step, corrected)
+    return curve(stamps, raw, consumed, budget)

@@ -167,11 +167,18 @@ def _burndown(client: Client | None, report: ReportOut) -> tuple[list[Any] | Non
     if client is None:
         return None, "Prometheus is not configured"
     top = report.rows[0]
-    slos = [r.name for r in report.rows if r.level == "slo"]
+    slo_rows = [r for r in report.rows if r.level == "slo"]
+    corrected = {r.name: [(c.start.timestamp(), c.end.timestamp()) for c in r.corrections] for r in slo_rows}
     w = report.window
     try:
         points = burndown.fetch(
-            client, slos, w.start, w.end, top.budget_consumed_minutes, top.budget_total_minutes
+            client,
+            [r.name for r in slo_rows],
+            w.start,
+            w.end,
+            top.budget_consumed_minutes,
+            top.budget_total_minutes,
+            corrected,
         )
     except QueryError as exc:
         return None, str(exc)
