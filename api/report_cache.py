@@ -29,6 +29,10 @@ class Entry:
     rendered: bytes
 
 
+RETRY_AFTER_FAILURE_S = 5.0
+"""After a failed refresh, requests are served the stale entry without a new attempt for this long."""
+
+
 class TeamReportCache:
     """Team reports by (team, window) with their JSON already rendered. `get` and `clear` may be called
     from any thread; `fetch` runs on the event loop."""
@@ -37,7 +41,8 @@ class TeamReportCache:
         self._lock = threading.Lock()
         self._items: dict[Key, Entry] = {}
         self._generation = 0
-        self._flights: dict[Key, asyncio.Task[Entry]] = {}
+        self._flights: dict[Key, tuple[int, asyncio.Task[Entry]]] = {}
+        self._failed: dict[Key, float] = {}
 
     def get(self, key: Key) -> Entry | None:
         """The entry if it may still be served (fresh or stale), else None."""
@@ -49,45 +54,60 @@ class TeamReportCache:
             return entry
 
     def clear(self) -> None:
-        """Drop every cached report (a correction was posted); refreshes already running are not kept."""
+        """Drop every cached report (a correction was posted): refreshes already running are neither kept
+        nor joined by later requests."""
         with self._lock:
             self._items.clear()
             self._generation += 1
 
-    def _put(self, key: Key, report: ReportOut, ttl: float, generation: int) -> Entry:
-        now = time.monotonic()
-        entry = Entry(now + ttl, now + 2 * ttl, report, report.model_dump_json().encode())
+    def _put(self, key: Key, report: ReportOut, ttl: float, generation: int, started: float) -> Entry:
+        """Store a report computed from `started` on: its age counts from then, not from its end."""
+        entry = Entry(started + ttl, started + 2 * ttl, report, report.model_dump_json().encode())
         with self._lock:
             if ttl > 0 and generation == self._generation:
                 self._items[key] = entry
         return entry
 
     async def fetch(self, key: Key, compute: Callable[[], ReportOut], ttl: float) -> Entry:
-        """A fresh entry as is; a stale one as is while one refresh runs; else wait for the one computation
-        of `key` in flight (started here if none is)."""
+        """A fresh entry as is; a stale one as is while one refresh runs (none for a few seconds after one
+        failed); else wait for the one computation of `key` in flight since the last clear (started here
+        if there is none)."""
         entry = self.get(key)
-        if entry is not None and entry.fresh_until >= time.monotonic():
+        now = time.monotonic()
+        if entry is not None and entry.fresh_until >= now:
             return entry
-        flight = self._flights.get(key)
+        with self._lock:
+            generation = self._generation
+        running = self._flights.get(key)
+        flight = running[1] if running is not None and running[0] == generation else None
         if flight is None:
-            with self._lock:
-                generation = self._generation
+            if entry is not None and now < self._failed.get(key, 0.0) + RETRY_AFTER_FAILURE_S:
+                return entry
 
             def work() -> Entry:
-                return self._put(key, compute(), ttl, generation)
+                return self._put(key, compute(), ttl, generation, now)
 
             flight = asyncio.ensure_future(run_in_threadpool(work))
-            self._flights[key] = flight
+            self._flights[key] = (generation, flight)
             flight.add_done_callback(lambda done: self._landed(key, done))
         if entry is not None:
             return entry
         return await asyncio.shield(flight)
 
     def _landed(self, key: Key, flight: asyncio.Task[Entry]) -> None:
-        if self._flights.get(key) is flight:
+        running = self._flights.get(key)
+        if running is not None and running[1] is flight:
             del self._flights[key]
-        if not flight.cancelled() and flight.exception() is not None:  # retrieved: no asyncio warning
-            log.warning("team report %s/%s not refreshed: %s", *key, flight.exception())
+        if flight.cancelled():
+            return
+        error = flight.exception()  # retrieved: no asyncio warning
+        if error is None:
+            self._failed.pop(key, None)
+            return
+        first = key not in self._failed
+        self._failed[key] = time.monotonic()
+        if first:  # one warning per run of failures, not one per retry
+            log.warning("team report %s/%s not refreshed: %s", *key, error)
 
 
 def team_cache(request: Request) -> TeamReportCache:

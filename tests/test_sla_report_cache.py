@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any, cast
 
 import pytest
@@ -156,5 +157,71 @@ def test_a_zero_ttl_stores_nothing_but_still_shares_the_computation() -> None:
         compute.gate.set()
         await asyncio.gather(*waiting)
         assert compute.calls == 1 and cache.get(KEY) is None
+
+    asyncio.run(scenario())
+
+
+def test_a_request_after_a_clear_never_joins_a_refresh_started_before_it() -> None:
+    # Review 13b's blocker: a correction acknowledged while a refresh is running; the next request must
+    # get a report computed after the correction, not the refresh's older one.
+    async def scenario(stale_first: bool) -> None:
+        cache, store = TeamReportCache(), {"corrections": 0}
+        gate = threading.Event()
+
+        def compute() -> ReportOut:
+            seen = store["corrections"]  # the refresh reads the store first ...
+            assert gate.wait(10)  # ... then waits on Prometheus
+            return cast(ReportOut, Stand(version=seen))
+
+        first: asyncio.Future[Any] | None = None
+        if stale_first:
+            gate.set()
+            await cache.fetch(KEY, compute, 1.0)
+            await asyncio.sleep(1.1)  # stale: the next fetch starts a refresh and answers at once
+            gate.clear()
+            assert version(await cache.fetch(KEY, compute, 1.0)) == 0
+        else:
+            first = asyncio.ensure_future(cache.fetch(KEY, compute, 30))
+        await asyncio.sleep(0.1)  # the refresh has read the store
+        store["corrections"] = 1
+        cache.clear()  # the correction is acknowledged
+        after = asyncio.ensure_future(cache.fetch(KEY, compute, 30))
+        await asyncio.sleep(0.1)
+        gate.set()
+        assert version(await asyncio.wait_for(after, 10)) == 1
+        assert version(cache.get(KEY)) == 1
+        if first is not None:
+            assert version(await first) == 0  # its own requester, who asked before the correction
+
+    asyncio.run(scenario(stale_first=False))
+    asyncio.run(scenario(stale_first=True))
+
+
+def test_after_a_failed_refresh_the_stale_report_is_served_without_retrying_for_a_while() -> None:
+    async def scenario() -> None:
+        cache, compute = TeamReportCache(), Compute()
+        ttl = 1.0
+        await cache.fetch(KEY, compute, ttl)
+        await asyncio.sleep(ttl + 0.1)
+        compute.fail = True
+        for _ in range(50):  # a burst of requests while Prometheus fails
+            assert version(await cache.fetch(KEY, compute, ttl)) == 1
+            await asyncio.sleep(0.005)
+        assert compute.calls == 2  # the first fill and ONE failed refresh, not one per request
+
+    asyncio.run(scenario())
+
+
+def test_an_entry_ages_from_when_its_computation_started() -> None:
+    async def scenario() -> None:
+        cache = TeamReportCache()
+
+        def slow() -> ReportOut:
+            time.sleep(0.6)
+            return cast(ReportOut, Stand(version=1))
+
+        started = time.monotonic()
+        entry = await cache.fetch(KEY, slow, 1.0)
+        assert started <= entry.fresh_until - 1.0 <= started + 0.3  # not the end of the computation
 
     asyncio.run(scenario())
