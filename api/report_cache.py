@@ -1,7 +1,8 @@
 """The team report cache: each report is computed by one request at a time (single flight), fresh for
 `ttl` seconds, then served stale for up to another `ttl` while one refresh runs, so an expiry under load
 costs one computation instead of one per waiting request. A correction clears it: reports computed
-before the clear are never stored after it."""
+before the clear are never stored after it. An entry also keeps what is derived from its report (the
+HTML burn-down), computed once per entry (`derived`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.report_models import ReportOut
 
 Key = tuple[str, str]
+T = TypeVar("T")
 log = logging.getLogger("watchkeeper.sla")
 
 
@@ -27,6 +30,8 @@ class Entry:
     stale_until: float
     report: ReportOut
     rendered: bytes
+    derived: dict[str, asyncio.Future[Any]] = field(default_factory=dict, compare=False, repr=False)
+    """What is computed from `report` (the HTML burn-down), once each: see `derived`."""
 
 
 RETRY_AFTER_FAILURE_S = 5.0
@@ -108,6 +113,24 @@ class TeamReportCache:
         self._failed[key] = time.monotonic()
         if first:  # one warning per run of failures, not one per retry
             log.warning("team report %s/%s not refreshed: %s", *key, error)
+
+
+async def derived(entry: Entry, name: str, start: Callable[[], Awaitable[T]]) -> T:
+    """`start()`'s result for `entry`, computed once (single flight, on the event loop) and kept with the
+    entry, so it goes with it (expiry, a correction); a failure is not kept: the next request after it
+    lands tries again."""
+    flight = entry.derived.get(name)
+    if flight is None:
+        flight = entry.derived[name] = asyncio.ensure_future(start())
+
+        def landed(done: asyncio.Future[Any]) -> None:
+            failed = done.cancelled() or done.exception() is not None  # retrieved: no asyncio warning
+            if failed and entry.derived.get(name) is done:
+                del entry.derived[name]
+
+        flight.add_done_callback(landed)
+    result: T = await asyncio.shield(flight)
+    return result
 
 
 def team_cache(request: Request) -> TeamReportCache:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -16,7 +18,7 @@ from pydantic import StringConstraints
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import State, Store, require_read, service_state
-from api.report_cache import team_cache
+from api.report_cache import Entry, derived, team_cache
 from api.report_models import (
     CSV_COLUMNS,
     DEFAULT_WINDOW,
@@ -160,37 +162,73 @@ def _format(request: Request, fmt: str | None) -> str:
     return "csv" if CSV_MEDIA in accept else "json"
 
 
-def _burndown(client: Client | None, report: ReportOut) -> tuple[list[Any] | None, str]:
-    """The HTML page's burn-down (two range queries), or why there is none (the page is served anyway)."""
+Burndown = tuple[list[Any] | None, str]
+"""The HTML page's burn-down points, or None and why there are none (the page is served anyway)."""
+HTML_THREADS = 4
+"""Threads the team pages' burn-downs may hold at once waiting on Prometheus, so the rest of the shared
+pool (40) stays free for writes (a correction) and JSON reports."""
+
+
+def _burn_points(client: Client, report: ReportOut) -> list[Any]:
+    """The report's burn-down (sla/burndown.py: two to four range queries); QueryError if none."""
     from sla import burndown
 
-    if client is None:
-        return None, "Prometheus is not configured"
     top = report.rows[0]
     slo_rows = [r for r in report.rows if r.level == "slo"]
     corrected = {r.name: [(c.start.timestamp(), c.end.timestamp()) for c in r.corrections] for r in slo_rows}
     w = report.window
+    return burndown.fetch(
+        client,
+        [r.name for r in slo_rows],
+        w.start,
+        w.end,
+        top.budget_consumed_minutes,
+        top.budget_total_minutes,
+        corrected,
+    )
+
+
+def _burndown(client: Client | None, report: ReportOut) -> Burndown:
+    """The HTML page's burn-down, or why there is none."""
+    if client is None:
+        return None, "Prometheus is not configured"
     try:
-        points = burndown.fetch(
-            client,
-            [r.name for r in slo_rows],
-            w.start,
-            w.end,
-            top.budget_consumed_minutes,
-            top.budget_total_minutes,
-            corrected,
-        )
+        return _burn_points(client, report), ""
     except QueryError as exc:
         return None, str(exc)
-    return points, ""
 
 
-def _render(request: Request, report: ReportOut, fmt: str | None, client: Client | None = None) -> Response:
+async def _team_burndown(
+    request: Request, client: Client, report: ReportOut, entry: Entry | None
+) -> Burndown:
+    """A team page's burn-down: at most `HTML_THREADS` threads wait on Prometheus for team pages, and a
+    cached report's burn-down is computed once and kept with it (api/report_cache.py)."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "html_limiter", None)
+    if limiter is None:  # created on the event loop, which runs one coroutine at a time
+        limiter = request.app.state.html_limiter = anyio.CapacityLimiter(HTML_THREADS)
+
+    def start() -> Awaitable[list[Any]]:
+        return anyio.to_thread.run_sync(_burn_points, client, report, limiter=limiter)
+
+    try:
+        return await (derived(entry, "burndown", start) if entry is not None else start()), ""
+    except QueryError as exc:
+        return None, str(exc)
+
+
+def _render(
+    request: Request,
+    report: ReportOut,
+    fmt: str | None,
+    client: Client | None = None,
+    burn: Burndown | None = None,
+) -> Response:
+    """The response in the chosen format; HTML with `burn` if given, else its burn-down fetched here."""
     chosen = _format(request, fmt)
     if chosen == "html":
         from api.report_html import render
 
-        points, why = _burndown(client, report)
+        points, why = burn if burn is not None else _burndown(client, report)
         return HTMLResponse(render(report, points, why))
     if chosen == "csv":
         filename = f"{report.level}-{report.name}-{report.window.name}.csv".replace('"', "")
@@ -271,6 +309,7 @@ async def team_report(
     catalog = catalog_dep(state)
     _unknown_first(catalog, "team", team)
     client = prometheus_dep(request, state)
+    entry: Entry | None = None
     if at is not None:
         report = await run_in_threadpool(
             _compute, catalog, client, state.engine, "team", team, window, at, request
@@ -284,9 +323,11 @@ async def team_report(
         if _format(request, format) == "json":
             return Response(entry.rendered, media_type="application/json")
         report = entry.report
-    if _format(request, format) == "json":
+    chosen = _format(request, format)
+    if chosen == "json":
         return _render(request, report, format, client)
-    return await run_in_threadpool(_render, request, report, format, client)
+    burn = await _team_burndown(request, client, report, entry) if chosen == "html" else None
+    return await run_in_threadpool(_render, request, report, format, client, burn)
 
 
 @router.get(
