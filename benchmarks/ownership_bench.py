@@ -3,6 +3,7 @@
 Run: .venv/bin/python benchmarks/ownership_bench.py [--slos 1000] [--claims 5000] [--groups 2000]
      [--eval-claims 200] [--evaluations 20]
      .venv/bin/python benchmarks/ownership_bench.py --one-team 6050   (one team's claims: N/2 vs N)
+     .venv/bin/python benchmarks/ownership_bench.py --promtool 100,300,1000,3025 [--promtool-timeout 900]
 
 Generation: the rules_bench catalog of `--slos` SLOs plus `--claims` claims (Kafka groups and topics,
 YARN queues, Spark applications; nine in ten literal, one in ten a `re:` pattern with its own prefix)
@@ -14,11 +15,16 @@ loopback), evaluating every 2 s, first the Kafka component alerts without owners
 `--eval-claims` claims on those groups (one alert per claim plus the rest), then the ownership info
 recordings alone. Reported: the summed `evaluationTime` of the rule groups from `/api/v1/rules` (median
 over `--evaluations` evaluations) and Prometheus' CPU seconds per evaluation interval.
+
+Promtool: for each size N, the `--one-team` catalog with N claims; its rules and generated tests written
+to a temporary directory, then `promtool test rules` timed (wall and the child's CPU) on the claiming
+team's components tests and on the source owner's (which holds the unclaimed shares).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -252,6 +258,78 @@ def bench_one_team(claims: int, runs: int = 3) -> None:
     print(f"  ratio {times[1] / times[0]:.2f}x for 2x the claims")
 
 
+def _promtool_run(promtool: str, path: Path, timeout: float) -> tuple[float, float, str]:
+    """(wall s, child CPU s, outcome) of `promtool test rules path`; outcome "ok", "FAILED" or "timeout"."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with subprocess.Popen(
+        [promtool, "test", "rules", path.name],
+        cwd=path.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    ) as proc:
+        try:
+            outcome = "ok" if proc.wait(timeout=timeout) == 0 else "FAILED"
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)  # only the promtool this function started
+            proc.wait()
+            outcome = "timeout"
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), outcome
+
+
+def bench_promtool(sizes: list[int], timeout: float, sample: int = 0) -> None:
+    """`promtool test rules` on the generated tests of one team with N claims, for each N in `sizes`.
+    With `sample`, a file of more test groups runs only that many (evenly spaced) and its times are scaled
+    up: an estimate for test files too slow to run whole (the old one group per share)."""
+    import shutil
+
+    import yaml
+
+    from rules.render import write_tests
+
+    promtool = shutil.which("promtool")
+    if not promtool:
+        sys.exit("promtool is needed: run scripts/bootstrap.sh")
+    print(f"promtool test rules on one team's generated tests (timeout {timeout:g} s per file)")
+    print(f"  {'claims':>7} {'file':<28} {'test groups':>11} {'wall s':>9} {'CPU s':>9}  outcome")
+    rows: list[tuple[int, float]] = []
+    for n in sizes:
+        result = generate_rules(one_team(n), with_tests=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            write_rules(result.files, Path(tmp) / "rules")
+            written = write_tests(result.tests, result.files, Path(tmp) / "rules", Path(tmp) / "tests")
+            total_cpu = 0.0
+            for path in sorted(written):
+                if not path.name.startswith("components-"):
+                    continue
+                data = yaml.safe_load(path.read_text())
+                groups = len(data["tests"])
+                scale = 1.0
+                if sample and groups > sample:  # an evenly spaced sample of the groups, scaled up
+                    data["tests"] = data["tests"][:: -(-groups // sample)]
+                    scale = groups / len(data["tests"])
+                    path = path.with_name(f"sample-{path.name}")  # noqa: PLW2901
+                    path.write_text(yaml.safe_dump(data, sort_keys=False))
+                wall, cpu, outcome = _promtool_run(promtool, path, timeout)
+                total_cpu += cpu * scale
+                note = f" (estimate: {len(data['tests'])} groups run, x{scale:.1f})" if scale > 1 else ""
+                print(
+                    f"  {n:>7,} {path.name.removeprefix('sample-'):<28} {groups:>11,} {wall * scale:>9.2f} "
+                    f"{cpu * scale:>9.2f}  {outcome}{note}",
+                    flush=True,
+                )
+            rows.append((n, total_cpu))
+    for (n0, c0), (n1, c1) in itertools.pairwise(rows):
+        if c0 > 0:
+            print(f"  {n0:,} -> {n1:,} claims (x{n1 / n0:.2f}): promtool CPU x{c1 / c0:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slos", type=int, default=1000)
@@ -262,8 +340,17 @@ def main() -> None:
     parser.add_argument("--no-eval", action="store_true", help="generation only")
     parser.add_argument("--one-team", type=int, default=0, help="only: N claims in one team vs N/2")
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs (--one-team)")
+    parser.add_argument("--promtool", default="", help="only: promtool test time, e.g. 100,300,1000")
+    parser.add_argument("--promtool-timeout", type=float, default=900.0, help="seconds per test file")
+    parser.add_argument("--promtool-sample", type=int, default=0, help="run at most this many test groups")
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
+    if args.promtool:
+        bench_promtool(
+            [int(n) for n in args.promtool.split(",")], args.promtool_timeout, args.promtool_sample
+        )
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     if args.one_team:
         bench_one_team(args.one_team, args.runs)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
