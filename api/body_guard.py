@@ -6,6 +6,7 @@ before any parser sees it. `HeadAsGet` answers HEAD on every GET endpoint (the G
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -142,12 +143,37 @@ class HeadAsGet:
                 scope["route"] = inner["route"]
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods labelled as sent; any other is "other" (h11 passes any token, each would be new series)."""
+UNMATCHED = "unmatched"
+
+
 class RequestTimer:
     """`request_duration` by method, route template and status: plain ASGI, so timing a request costs
-    no extra task or body copy (Starlette's `BaseHTTPMiddleware` cost about a third of a cached read)."""
+    no extra task or body copy (Starlette's `BaseHTTPMiddleware` cost about a third of a cached read).
+    Both labels are bounded: methods outside `METHODS` are "other"; a request answered before routing
+    (the guard's 401, 413, 415) gets the template its path matches, and one matching none "unmatched"."""
 
     def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app, self.state = app, state
+        self._templates: list[tuple[re.Pattern[str], str]] | None = None
+
+    def _route_of(self, scope: Scope) -> str:
+        """The template of the app's route `scope`'s path matches (its OpenAPI paths, in route order)."""
+        if self._templates is None:
+            from starlette.routing import compile_path
+
+            app: Any = scope.get("app")
+            try:  # built once (FastAPI caches it); its paths carry every router's prefix
+                paths = list(app.openapi().get("paths", {})) if hasattr(app, "openapi") else []
+            except Exception:  # a metric label is never worth a failed request
+                paths = []
+            self._templates = [(compile_path(path)[0], path) for path in paths]
+        path = scope.get("path", "")
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        return next((template for regex, template in self._templates if regex.match(path)), UNMATCHED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,7 +190,11 @@ class RequestTimer:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            template = getattr(scope.get("route"), "path", "unmatched")
-            self.state.metrics.request_duration.labels(scope["method"], template, str(status[0])).observe(
+            route = scope.get("route")
+            template = getattr(route, "path", None) if route is not None else None
+            if not isinstance(template, str):
+                template = self._route_of(scope) if status[0] != 404 else UNMATCHED
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.state.metrics.request_duration.labels(method, template, str(status[0])).observe(
                 time.perf_counter() - started
             )

@@ -13,6 +13,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote as quote_url
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from catalog.claim_patterns import quote_meta
 from catalog.durations import Duration
@@ -124,8 +126,19 @@ class RangeData:
     covered_steps: Mapping[SloKey, float]
 
 
+def redact_url(url: str) -> str:
+    """`url` for messages and logs: a user and password masked as `***` (either may be a token), like
+    the store's `safe_url` does for the database."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    masked = "***:***" if ":" in userinfo else "***"
+    return urlunsplit(parts._replace(netloc=f"{masked}@{host}"))
+
+
 def _why(exc: Exception) -> str:
-    """A short, clear reason (no retry chatter, no tracebacks)."""
+    """A short, clear reason (no retry chatter, no tracebacks, no URL)."""
     text = str(exc)
     if "HTTP Status Code" in text:
         return f"Prometheus answered {text.replace('HTTP Status Code ', 'HTTP ')[:300]}"
@@ -133,7 +146,19 @@ def _why(exc: Exception) -> str:
         return "Prometheus did not answer in time"
     if "Connection refused" in text or "NewConnectionError" in text or "Failed to resolve" in text:
         return "Prometheus is unreachable (connection refused or unknown host)"
+    if any(s in text for s in ("Connection aborted", "RemoteDisconnected", "Connection reset")):
+        return "Prometheus closed the connection without answering"
     return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _scrub(message: str, url: str) -> str:
+    """`message` without the credentials of `url`, wherever a library may have echoed them."""
+    parts = urlsplit(url)
+    for secret in (parts.password or "", parts.username or ""):
+        for spelling in {secret, unquote(secret), quote_url(unquote(secret), safe="")}:
+            if len(spelling) >= 3:
+                message = message.replace(spelling, "***")
+    return message
 
 
 def run(client: Client, query: str, at: datetime) -> dict[SloKey, float]:
@@ -141,8 +166,9 @@ def run(client: Client, query: str, at: datetime) -> dict[SloKey, float]:
     try:
         answer = client.custom_query(query, params={"time": f"{at.timestamp():.3f}"})
     except Exception as exc:  # prometheus_api_client raises requests' and its own errors
-        url = getattr(client, "url", "")
-        raise QueryError(f"Prometheus query failed{f' at {url}' if url else ''}: {_why(exc)}") from None
+        url = str(getattr(client, "url", ""))
+        where = f" at {redact_url(url)}" if url else ""
+        raise QueryError(_scrub(f"Prometheus query failed{where}: {_why(exc)}", url)) from None
     return _vector(answer)
 
 

@@ -78,8 +78,15 @@ def measured(
 ) -> Measured:
     """An SLO's measurements, without the `excluded` intervals (the SLO's sums over them all are in
     `parts`): no data unless events are left in the window (more than rounding leaves after subtracting
-    corrections)."""
+    corrections), and no data when a sum of bad or all events is NaN or infinite (a broken series: its
+    error ratio is unknown, not zero)."""
     got = [parts] if parts is not None and excluded else []
+    r1, r6 = _finite(data.ratio_1h.get(key)), _finite(data.ratio_6h.get(key))
+    burn_1h, burn_6h = (None if r is None else r / budget for r in (r1, r6))
+    sums = [data.errors.get(key), data.total.get(key)]
+    sums += [v for p in got for v in (p.errors.get(key), p.total.get(key))]
+    if any(v is not None and not math.isfinite(v) for v in sums):
+        return Measured(None, 0.0, burn_1h, burn_6h)
     measured_total = _finite(data.total.get(key))
     total = _less(measured_total, [_finite(p.total.get(key)) for p in got])
     if total is not None and measured_total and total <= 1e-9 * measured_total:
@@ -87,13 +94,7 @@ def measured(
     errors = _less(_finite(data.errors.get(key)) or 0.0, [_finite(p.errors.get(key)) for p in got]) or 0.0
     steps = _less(data.covered_steps.get(key, 0.0), [p.covered_steps.get(key) for p in got]) or 0.0
     ratio = min(errors / total, 1.0) if total else None
-    r1, r6 = _finite(data.ratio_1h.get(key)), _finite(data.ratio_6h.get(key))
-    return Measured(
-        error_ratio=ratio,
-        covered_minutes=steps * COVERAGE_STEP_SECONDS / 60,
-        burn_rate_1h=None if r1 is None else r1 / budget,
-        burn_rate_6h=None if r6 is None else r6 / budget,
-    )
+    return Measured(ratio, steps * COVERAGE_STEP_SECONDS / 60, burn_1h, burn_6h)
 
 
 def _group(level: Level, name: str, team: str | None, members: Sequence[Row], service: str | None) -> Row:

@@ -1,6 +1,8 @@
 """The service's request histogram: one observation per request, labelled with the method as sent, the
 route template (never the raw path, so a scan cannot explode the series) and the status actually sent,
-including answers that never reach a route (the write guard's 401, an unknown path's 404)."""
+including answers that never reach a route (the write guard's 401 is labelled with the route its path
+matches, an unknown path's 404 "unmatched"). tests/test_sla_review13b_request_metrics.py: "other" for
+methods outside the usual seven, and the guard's 413 and 415."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.service_state import ServiceSettings, ServiceState
+from rules.alertmanager import LEDGER_PATH
 from sla.names import HTTP_REQUEST_DURATION
 from sla.store.engine import make_engine, resolve_url
 from sla.store.migrate import upgrade
@@ -51,13 +54,13 @@ def test_each_request_is_counted_once_by_template_and_status(api: TestClient) ->
     assert api.get("/api/v1/breaches", headers=AUTH).status_code == 200
     assert api.get("/api/v1/corrections/12345", headers=AUTH).status_code in (404, 405)
     assert api.get("/no/such/path/9f3a").status_code == 404
-    assert api.post("/api/v1/alerts", json={}).status_code == 401  # refused by the guard, before routing
+    assert api.post(LEDGER_PATH, json={}).status_code == 401  # refused by the guard, before routing
     counts = _counts(api)
     assert counts[("GET", "/healthz", "200")] == 3
     assert counts[("HEAD", "/healthz", "200")] == 1
     assert counts[("GET", "/api/v1/breaches", "200")] == 1
     assert counts[("GET", "unmatched", "404")] == 1
-    assert counts[("POST", "unmatched", "401")] == 1
+    assert counts[("POST", LEDGER_PATH, "401")] == 1  # a broken Alertmanager token shows on its route
     assert not any("9f3a" in route for _, route, _ in counts)
 
 

@@ -1,8 +1,9 @@
 """Store and read the corrections posted to the API. A repeated post of the same (scope, name, start,
 end) is idempotent: the first row stays, its id is returned. At most `MAX_PER_SCOPE` corrections per
 (scope, name) and `MAX_TOTAL` overall are stored (`CorrectionLimitError` beyond, exact under concurrent
-posts), and every stored one
-that is relevant is read: nothing is silently dropped."""
+posts), and every stored one that is relevant is read: nothing is silently dropped. Ids are never reused
+(PostgreSQL's sequence; SQLite's AUTOINCREMENT, migration 0004), so a retried DELETE of a deleted id
+is a 404, never another correction's removal."""
 
 from __future__ import annotations
 
@@ -10,8 +11,21 @@ import base64
 import binascii
 from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,24 +42,34 @@ class CorrectionLimitError(ValueError):
     """The store already holds the maximum number of corrections (for the scope, or overall)."""
 
 
-def _to(row: CorrectionRow) -> Correction:
+def _to(row: CorrectionRow | Row[Any]) -> Correction:
     scope: Scope = row.scope  # type: ignore[assignment]
     return Correction(scope, row.name, row.starts_at, row.ends_at, row.reason, "api", row.id)
 
 
+def _same(c: Correction) -> tuple[ColumnElement[bool], ...]:
+    return (
+        CorrectionRow.scope == c.scope,
+        CorrectionRow.name == c.name,
+        CorrectionRow.starts_at == c.start,
+        CorrectionRow.ends_at == c.end,
+    )
+
+
 def _find(session: Session, c: Correction) -> CorrectionRow | None:
-    return session.scalars(
-        select(CorrectionRow).where(
-            CorrectionRow.scope == c.scope,
-            CorrectionRow.name == c.name,
-            CorrectionRow.starts_at == c.start,
-            CorrectionRow.ends_at == c.end,
-        )
-    ).one_or_none()
+    return session.scalars(select(CorrectionRow).where(*_same(c))).one_or_none()
 
 
 CORRECTIONS_LOCK = 0x5741_0001
-"""PostgreSQL advisory lock key that serialises corrections' inserts (so the maxima are exact)."""
+"""PostgreSQL advisory lock key that serialises corrections' writes: inserts (so the maxima are exact)
+and deletes (so a conflicting row an insert found is still there when it is read back)."""
+COLUMNS = tuple(CorrectionRow.__table__.columns)
+
+
+def _lock(connection: Connection) -> None:
+    """Serialise this transaction's write with every other (SQLite's single writer does it alone)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CORRECTIONS_LOCK})
 
 
 def _check_room(connection: Connection, c: Correction) -> None:
@@ -69,13 +93,13 @@ def _check_room(connection: Connection, c: Correction) -> None:
 def add_correction(engine: Engine, c: Correction, now: datetime) -> tuple[Correction, bool]:
     """Store `c` (committed on return); (the stored correction, whether it is new).
     CorrectionLimitError when a maximum is reached, nothing stored (a repeat of a stored one is still
-    answered)."""
+    answered). The answer is the row as the write's own transaction saw it (INSERT ... RETURNING, or the
+    conflicting row read under the same lock): a DELETE committed the moment after cannot change it."""
     with Session(engine) as session:
-        existing = _find(session, c)
+        existing = _find(session, c)  # a repeat costs one read, no write lock
         if existing is not None:
             return _to(existing), False
-    postgres = engine.dialect.name == "postgresql"
-    insert = postgresql.insert if postgres else sqlite.insert
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     values = {
         "scope": c.scope,
         "name": c.name,
@@ -84,28 +108,26 @@ def add_correction(engine: Engine, c: Correction, now: datetime) -> tuple[Correc
         "reason": c.reason,
         "created_at": now,
     }
-    statement = insert(CorrectionRow).values(values).on_conflict_do_nothing().returning(CorrectionRow.id)
+    statement = insert(CorrectionRow).values(values).on_conflict_do_nothing().returning(*COLUMNS)
     with engine.begin() as connection:  # an error rolls the insert back
-        if postgres:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CORRECTIONS_LOCK})
-        created = connection.execute(statement).first() is not None
-        if created:
+        _lock(connection)
+        row = connection.execute(statement).first()
+        if row is not None:
             _check_room(connection, c)
-    with Session(engine) as session:
-        row = _find(session, c)
-        assert row is not None, "stored above, or by a concurrent identical post"
-        return _to(row), created
+            return _to(row), True
+        # A concurrent identical post stored it first. Its row is still there: deletes take the same
+        # lock (PostgreSQL) or wait for this writer (SQLite).
+        return _to(connection.execute(select(*COLUMNS).where(*_same(c))).one()), False
 
 
 def delete_correction(engine: Engine, correction_id: int) -> Correction | None:
-    """Delete one stored correction (committed on return); the deleted one, or None if unknown."""
-    with Session(engine) as session, session.begin():
-        row = session.get(CorrectionRow, correction_id)
-        if row is None:
-            return None
-        gone = _to(row)
-        session.execute(delete(CorrectionRow).where(CorrectionRow.id == correction_id))
-        return gone
+    """Delete one stored correction (committed on return); the deleted one, or None if there was none.
+    Of concurrent deletes of one id, exactly one gets it (DELETE ... RETURNING: the rows it removed)."""
+    statement = delete(CorrectionRow).where(CorrectionRow.id == correction_id).returning(*COLUMNS)
+    with engine.begin() as connection:
+        _lock(connection)
+        row = connection.execute(statement).first()
+    return None if row is None else _to(row)
 
 
 def list_corrections(

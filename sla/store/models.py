@@ -82,12 +82,14 @@ class Breach(Base):
 
 class CorrectionRow(Base):
     """A correction posted to the API: [starts_at, ends_at) excluded from the budgets of one SLO, every
-    SLO of a service, or every SLO of a team (`scope`, `name`)."""
+    SLO of a service, or every SLO of a team (`scope`, `name`). Ids are never reused (AUTOINCREMENT on
+    SQLite, migration 0004), so an id names one correction for good."""
 
     __tablename__ = "corrections"
     __table_args__ = (
         UniqueConstraint("scope", "name", "starts_at", "ends_at", name="uq_corrections_scope"),
         Index("ix_corrections_ends_at", "ends_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
