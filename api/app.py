@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 
 from api.body_guard import BodyGuard, HeadAsGet, RequestTimer
 from api.routers import alerts, breaches, corrections, health, reports, watchdog
@@ -73,16 +72,27 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return schema
 
 
+def _allowed_methods(app: Any) -> list[tuple[Any, set[str]]]:
+    """(path regex, methods) of every documented path, built once from the OpenAPI schema (FastAPI's
+    included routers are not `APIRoute`s in `app.routes`); HEAD wherever GET is (`HeadAsGet`)."""
+    table: list[tuple[Any, set[str]]] | None = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        from starlette.routing import compile_path
+
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            methods = {m.upper() for m in operations}
+            if "GET" in methods:
+                methods.add("HEAD")
+            table.append((compile_path(template)[0], methods))
+        app.state.allowed_methods = table
+    return table
+
+
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     """405 with every method the path has (Starlette lists only the first matching route's)."""
-    methods = sorted(
-        {
-            method
-            for route in request.app.routes
-            if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-            for method in route.methods or ()
-        }
-    )
+    path = request.url.path
+    methods = sorted({m for regex, ms in _allowed_methods(request.app) if regex.match(path) for m in ms})
     return JSONResponse(
         {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(methods)}
     )

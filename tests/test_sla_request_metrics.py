@@ -74,3 +74,20 @@ def test_the_histogram_observes_real_durations(api: TestClient) -> None:
         if s.name == f"{HTTP_REQUEST_DURATION}_sum" and s.labels["route"] == "/healthz"
     ]
     assert len(sums) == 1 and 0 < sums[0] < 5
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/healthz", "GET, HEAD"),
+        ("PUT", "/api/v1/corrections", "GET, HEAD, POST"),
+        ("GET", "/api/v1/alerts", "POST"),
+        ("PUT", "/api/v1/corrections/17", "DELETE"),
+    ],
+)
+def test_a_405_lists_every_method_the_path_has(api: TestClient, method: str, path: str, allow: str) -> None:
+    # RFC 9110 15.5.6: a 405 MUST carry Allow with the target's methods (it was empty under FastAPI 0.165).
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = api.request(method, path, headers=headers, content=b"{}")
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
