@@ -8,7 +8,9 @@ shifted by +0.5 sd, num_3 with 1.5x the sd, the rest unchanged) and 10 categoric
 5 to 32 categories; cat_0 and cat_1 with shifted frequencies). Expected verdict: 6 of 20 columns drift.
 Each engine runs in its own subprocess, so its peak RSS (ru_maxrss) is its own: data generation plus the
 engine. Evidently runs under an address-space limit and a timeout so it cannot take the machine down.
-The Spark path generates the same distributions in Spark (local[2]) and is timed end to end.
+The Spark path generates the same distributions in Spark (local[2], driver 4 GB) and is timed end to end;
+it also reports the JVM's CPU seconds and peak RSS (from /proc), the number of Spark jobs, the columns that
+fell back to exact ECDFs and the load average sampled during the run.
 """
 
 from __future__ import annotations
@@ -77,7 +79,19 @@ def worker_pandas(engine: str, rows: int) -> dict[str, Any]:
     }
 
 
+def jvm_usage(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak RSS in MB of the Spark JVM, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    status = Path(f"/proc/{pid}/status").read_text()
+    hwm = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return cpu, int(hwm.split()[1]) / 1024
+
+
 def worker_spark(rows: int) -> dict[str, Any]:
+    import logging
+    import threading
+
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F  # noqa: N812
 
@@ -89,13 +103,22 @@ def worker_spark(rows: int) -> dict[str, Any]:
         SparkSession.builder.master("local[2]")
         .appName("watchkeeper-drift-bench")
         .config("spark.driver.memory", "4g")
-        .config("spark.sql.shuffle.partitions", "16")
+        .config("spark.sql.shuffle.partitions", "8")  # AQE coalesces; the shuffled data is small
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    fallbacks: list[str] = []
+
+    class Fallbacks(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            fallbacks.append(record.getMessage())
+
+    logging.getLogger("drift.engine_spark").addHandler(Fallbacks())
+    logging.getLogger("drift.engine_spark").setLevel(logging.INFO)
 
     def frame(current: bool, seed: int) -> Any:
         cols = []
@@ -112,18 +135,39 @@ def worker_spark(rows: int) -> dict[str, Any]:
             cols.append(F.concat(F.lit("c"), F.floor(u * k).cast("int").cast("string")).alias(f"cat_{i}"))
         return spark.range(rows).select(*cols)
 
+    loads: list[float] = []
+    done = threading.Event()
+
+    def sample_load() -> None:
+        while not done.wait(5.0):
+            loads.append(os.getloadavg()[0])
+
+    jvm = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())  # type: ignore[union-attr]
     reference, current = frame(False, 1), frame(True, 1000)
-    start = time.perf_counter()
+    threading.Thread(target=sample_load, daemon=True).start()
+    jvm_cpu_before, _ = jvm_usage(jvm)
+    start, cpu = time.perf_counter(), time.process_time()
+    spark.sparkContext.setJobGroup("drift", "compute_drift")
     result = compute_drift(
         reference, current, [f"num_{i}" for i in range(NUM)] + [f"cat_{i}" for i in range(CAT)]
     )
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    done.set()
+    jobs = len(spark.sparkContext.statusTracker().getJobIdsForGroup("drift"))
+    jvm_cpu, jvm_rss = jvm_usage(jvm)
     spark.stop()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,  # the Python driver
+        "jvm_cpu_seconds": jvm_cpu - jvm_cpu_before,  # the engine's Spark work (data generated on the fly)
+        "jvm_peak_rss_mb": jvm_rss,  # the JVM's VmHWM over its whole life
         "peak_rss_mb": peak_rss_mb(),  # the Python driver only; the JVM is a child process
+        "spark_jobs": jobs,
+        "exact_fallbacks": fallbacks,
+        "load_during": [min(loads, default=0), max(loads, default=0)],
         "verdicts": {c.column: c.drift for c in result.columns},
         "stattests": sorted({c.stattest for c in result.columns}),
+        "scores": {c.column: c.score for c in result.columns},
         "problems": result.problems,
     }
 

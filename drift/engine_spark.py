@@ -1,25 +1,44 @@
-"""The fast engine on Spark DataFrames: counts, ECDFs and moments computed in Spark, verdicts as pandas.
+"""The fast engine on Spark DataFrames: counts, ECDFs, histograms and moments in Spark, verdicts as pandas.
 
-Three Spark jobs, whatever the number of columns: one aggregate pass per frame (valid counts, min, max,
-population sd, approximate distinct counts), one grouped count of every categorical value, and one
-windowed pass over the distinct numeric values (exact ECDFs: the K-S statistic and the Wasserstein
-integral). Only per-column summaries reach the driver. Supported stattests: Evidently's defaults
-(ks, chisquare, z, wasserstein, jensenshannon); text columns are reported as a problem.
+A fixed number of Spark jobs, whatever the number of columns: one aggregate pass per frame (row and valid
+counts, min, max, mean, population sd), one grouped count of the values of every string and boolean column
+of both frames (a string column with too many distinct values is text, and its values never leave Spark),
+and for numeric columns either exact ECDFs (small inputs and K-S, `spark_jobs.ecdf_stats`) or one fine
+histogram job whose certified bounds decide the Wasserstein verdict (`drift.spark_histograms`). A column
+whose bounds straddle its threshold is recomputed with the exact ECDF, so verdicts are the pandas
+engine's. Int columns without nulls go through the numeric jobs, whose distinct counts make them
+categorical (at most 10 values, then counted) or numeric. Only per-column summaries reach the driver.
+Supported stattests: Evidently's defaults (ks, chisquare, z, wasserstein, jensenshannon); text columns
+are reported as a problem.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from drift import spark_histograms as sh
 from drift import stattests_fast as st
-from drift.column_types import ColumnCheck, missing_problem
+from drift.column_types import INTEGER_CARDINALITY_LIMIT, ColumnCheck, missing_problem
 from drift.engine_fast import validate_stattest
 from drift.engines import assemble
 from drift.errors import DriftInputError
 from drift.result import ColumnDrift, DriftResult
+from drift.spark_jobs import (
+    distinct_count,
+    ecdf_stats,
+    frame_stats,
+    sturges_percents,
+    types_of,
+    valid,
+    value_counts,
+)
 
-EXACT_DISTINCT_LIMIT = 1000  # above this approximate distinct count an int column is numeric for sure
+log = logging.getLogger(__name__)
+
+EXACT_MAX_ROWS = 200_000  # valid values (reference + current) up to which numeric columns get exact ECDFs
 
 
 def storage_kind(data_type: Any) -> str:
@@ -36,131 +55,11 @@ def storage_kind(data_type: Any) -> str:
     return str(data_type.simpleString())
 
 
-def valid(name: str, data_type: Any) -> Any:
-    """Evidently's cleaning as a Spark condition: not null, and for floats not NaN nor +-inf."""
-    from pyspark.sql import functions as F  # noqa: N812
-    from pyspark.sql import types as T  # noqa: N812
-
-    column = F.col(f"`{name}`")
-    condition = column.isNotNull()
-    if isinstance(data_type, (T.FloatType, T.DoubleType)):
-        condition = condition & ~F.isnan(column) & (F.abs(column) != float("inf"))
-    return condition
-
-
-def frame_stats(frame: Any, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """One aggregate pass: valid count, nulls, min, max, population sd, approximate distinct count."""
-    from pyspark.sql import functions as F  # noqa: N812
-    from pyspark.sql import types as T  # noqa: N812
-
-    types = {f.name: f.dataType for f in frame.schema.fields}
-    exprs = []
-    for i, name in enumerate(names):
-        ok = valid(name, types[name])
-        col = F.when(ok, F.col(f"`{name}`"))
-        exprs += [F.count(col).alias(f"n{i}"), F.count(F.col(f"`{name}`")).alias(f"nn{i}")]
-        if isinstance(types[name], T.NumericType):
-            num = col.cast("double")
-            exprs += [
-                F.min(num).alias(f"lo{i}"),
-                F.max(num).alias(f"hi{i}"),
-                F.stddev_pop(num).alias(f"sd{i}"),
-            ]
-        exprs.append(F.approx_count_distinct(col, 0.01).alias(f"d{i}"))
-    row = frame.agg(*exprs).collect()[0].asDict() if exprs else {}
-    out: dict[str, dict[str, Any]] = {}
-    for i, name in enumerate(names):
-        out[name] = {k: row.get(f"{k}{i}") for k in ("n", "nn", "lo", "hi", "sd", "d")}
-    return out
-
-
-def value_counts(frame: Any, names: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Counts of every valid value of each column, in one grouped job (values as strings)."""
-    from pyspark.sql import functions as F  # noqa: N812
-
-    if not names:
-        return {}
-    types = {f.name: f.dataType for f in frame.schema.fields}
-    stacked = F.explode(
-        F.array(
-            *[
-                F.struct(
-                    F.lit(n).alias("c"), F.when(valid(n, types[n]), F.col(f"`{n}`").cast("string")).alias("v")
-                )
-                for n in names
-            ]
-        )
-    ).alias("s")
-    rows = (
-        frame.select(stacked)
-        .select("s.c", "s.v")
-        .where(F.col("v").isNotNull())
-        .groupBy("c", "v")
-        .count()
-        .collect()
-    )
-    out: dict[str, dict[str, int]] = {n: {} for n in names}
-    for row in rows:
-        out[row["c"]][row["v"]] = int(row["count"])
-    return out
-
-
-def ecdf_stats(reference: Any, current: Any, names: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Per numeric column, from exact ECDFs over the distinct values of both frames:
-    K-S statistic, the Wasserstein integral, joint and reference distinct counts."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F  # noqa: N812
-
-    if not names:
-        return {}
-
-    def stack(frame: Any, side: int) -> Any:
-        types = {f.name: f.dataType for f in frame.schema.fields}
-        cols = [
-            F.struct(
-                F.lit(n).alias("c"), F.when(valid(n, types[n]), F.col(f"`{n}`").cast("double")).alias("v")
-            )
-            for n in names
-        ]
-        return (
-            frame.select(F.explode(F.array(*cols)).alias("s"))
-            .select("s.c", "s.v")
-            .where(F.col("v").isNotNull())
-            .withColumn("side", F.lit(side))
-        )
-
-    both = stack(reference, 0).unionByName(stack(current, 1))
-    grouped = both.groupBy("c", "v").agg(
-        F.sum(F.when(F.col("side") == 0, 1).otherwise(0)).alias("r"),
-        F.sum(F.when(F.col("side") == 1, 1).otherwise(0)).alias("k"),
-    )
-    ordered = Window.partitionBy("c").orderBy("v").rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    whole = Window.partitionBy("c")
-    cdf = (
-        grouped.withColumn("fr", F.sum("r").over(ordered) / F.sum("r").over(whole))
-        .withColumn("fk", F.sum("k").over(ordered) / F.sum("k").over(whole))
-        .withColumn("dv", F.lead("v").over(Window.partitionBy("c").orderBy("v")) - F.col("v"))
-        .withColumn("gap", F.abs(F.col("fr") - F.col("fk")))
-    )
-    rows = (
-        cdf.groupBy("c")
-        .agg(
-            F.max("gap").alias("ks"),
-            F.sum(F.coalesce(F.col("gap") * F.col("dv"), F.lit(0.0))).alias("w"),
-            F.count("*").alias("joint"),
-            F.sum(F.when(F.col("r") > 0, 1).otherwise(0)).alias("ref_distinct"),
-        )
-        .collect()
-    )
-    return {
-        r["c"]: {"ks": r["ks"], "w": r["w"], "joint": r["joint"], "ref_distinct": r["ref_distinct"]}
-        for r in rows
-    }
-
-
-def spark_kind(name: str, data_type: Any, stats: dict[str, Any], current: Any) -> str:
-    """Evidently's type rules on the column as pandas would hold it (`toPandas`)."""
-    from pyspark.sql import functions as F  # noqa: N812
+def spark_kind(data_type: Any, stats: dict[str, Any], counted: bool) -> str:
+    """Evidently's type rules on the column as pandas would hold it (`toPandas`). An int column without
+    nulls is "int": categorical with at most 10 distinct values, decided with the numeric columns'
+    distinct counts. A string column is text when its current values were too many to count (`counted`
+    false: more than half its non-null values are distinct)."""
     from pyspark.sql import types as T  # noqa: N812
 
     if isinstance(data_type, (T.FloatType, T.DoubleType, T.DecimalType)):
@@ -168,21 +67,15 @@ def spark_kind(name: str, data_type: Any, stats: dict[str, Any], current: Any) -
     if isinstance(data_type, T.BooleanType):
         return "cat"
     if isinstance(data_type, T.IntegralType):
-        if stats["nn"] < stats["total"]:
-            return "num"  # an int column with nulls is float64 in pandas
-        if stats["d"] > EXACT_DISTINCT_LIMIT:
-            return "num"
-        exact = current.select(F.countDistinct(F.col(f"`{name}`"))).collect()[0][0]
-        return "cat" if exact <= 10 else "num"
+        return "num" if stats["nn"] < stats["total"] else "int"  # with nulls, float64 in pandas
     if isinstance(data_type, T.StringType):
-        exact = current.select(F.countDistinct(F.col(f"`{name}`"))).collect()[0][0]
-        return "text" if exact > stats["nn"] * 0.5 else "cat"
+        return "cat" if counted else "text"
     return "unknown"
 
 
-def check(name: str, reference: Any, current: Any, ref_stats: Any, cur_stats: Any) -> ColumnCheck:
-    ref_types = {f.name: f.dataType for f in reference.schema.fields}
-    cur_types = {f.name: f.dataType for f in current.schema.fields}
+def check(
+    name: str, ref_types: Any, cur_types: Any, ref_stats: Any, cur_stats: Any, counted: bool
+) -> ColumnCheck:
     problem = missing_problem(name, name in ref_types, name in cur_types)
     if problem:
         return ColumnCheck(name, problem)
@@ -197,11 +90,11 @@ def check(name: str, reference: Any, current: Any, ref_stats: Any, cur_stats: An
         return ColumnCheck(name, f"column {name!r} has no values (all NaN/inf) in the reference data")
     if not cur_stats[name]["n"]:
         return ColumnCheck(name, f"column {name!r} has no values (all NaN/inf) in the current data")
-    kind = "datetime" if ck == "datetime" else spark_kind(name, cur_types[name], cur_stats[name], current)
-    if kind not in ("num", "cat"):
+    kind = "datetime" if ck == "datetime" else spark_kind(cur_types[name], cur_stats[name], counted)
+    if kind not in ("num", "cat", "int"):
         problem = f"column {name!r} has type {kind} ({cur_types[name].simpleString()}): drift is not tested by the Spark engine"
         return ColumnCheck(name, problem, "num" if kind == "datetime" else "cat")
-    return ColumnCheck(name, None, "num" if kind == "num" else "cat")
+    return ColumnCheck(name, None, "cat" if kind == "cat" else "num")
 
 
 def compute_drift_spark(
@@ -212,9 +105,11 @@ def compute_drift_spark(
     drift_share: float = 0.5,
     stattests: Mapping[str, str] | None = None,
     thresholds: Mapping[str, float] | None = None,
+    exact_max_rows: int = EXACT_MAX_ROWS,
 ) -> DriftResult:
-    """`compute_drift` for Spark DataFrames (see the module docstring)."""
-    import numpy as np
+    """`compute_drift` for Spark DataFrames (see the module docstring). Numeric columns with more than
+    `exact_max_rows` valid values in both frames together (and not tested with K-S) use the histogram."""
+    from pyspark.sql import types as T  # noqa: N812
 
     if not 0 < drift_share <= 1:
         raise DriftInputError(f"drift_share must be in (0, 1], got {drift_share}")
@@ -225,64 +120,72 @@ def compute_drift_spark(
                 f"column {column!r}: stattest {name!r} is not available in the Spark engine (use {', '.join(st.SPECS)})"
             )
     names = list(columns) or list(reference.columns)
-    ref_present = [n for n in names if n in reference.columns]
-    cur_present = [n for n in names if n in current.columns]
-    ref_stats, cur_stats = frame_stats(reference, ref_present), frame_stats(current, cur_present)
-    ref_rows, cur_rows = reference.count(), current.count()
+    ref_types, cur_types = types_of(reference), types_of(current)
+    ref_rows, ref_stats = frame_stats(reference, [n for n in names if n in ref_types])
+    cur_rows, cur_stats = frame_stats(current, [n for n in names if n in cur_types])
     for label, rows in (("reference", ref_rows), ("current", cur_rows)):
         if rows == 0:
             raise DriftInputError(f"the {label} window is empty (0 rows): no drift verdict is possible")
     for s in cur_stats.values():
         s["total"] = cur_rows
-    checks = [check(n, reference, current, ref_stats, cur_stats) for n in names]
+    limits = {  # strings: counted only while at most half the non-null values are distinct (else text)
+        n: (cur_stats[n]["nn"] * 0.5 if isinstance(cur_types[n], T.StringType) else math.inf)
+        for n in names
+        if n in ref_types
+        and n in cur_types
+        and storage_kind(ref_types[n]) == storage_kind(cur_types[n]) in ("string", "bool")
+        and ref_stats[n]["n"]
+        and cur_stats[n]["n"]
+    }
+    ref_counts, cur_counts = value_counts(reference, current, list(limits), limits)
+    checks = [check(n, ref_types, cur_types, ref_stats, cur_stats, n in cur_counts) for n in names]
     kinds = {c.column: c.kind for c in checks if c.problem is None}
+    ints = {
+        c
+        for c in kinds
+        if isinstance(cur_types[c], T.IntegralType) and spark_kind(cur_types[c], cur_stats[c], True) == "int"
+    }
     for column, name in stattests.items():
-        if column in kinds:
+        if column in kinds and column not in ints:  # an int column's type is known after `prepare`
             validate_stattest(column, kinds[column], name)
-    cats = [c for c, k in kinds.items() if k == "cat"]
-    nums = [c for c, k in kinds.items() if k == "num"]
-    ref_counts, cur_counts = value_counts(reference, cats), value_counts(current, cats)
-    ecdf = ecdf_stats(reference, current, nums)
-    small = [c for c in nums if ecdf[c]["joint"] <= 5 or (stattests.get(c) in ("chisquare", "z"))]
-    ref_counts |= value_counts(reference, small)
-    cur_counts |= value_counts(current, small)
+    numeric = NumericScores(reference, current, ref_stats, cur_stats, stattests, thresholds)
+    numeric.prepare([c for c, k in kinds.items() if k == "num"], ints, exact_max_rows)
+    for column in numeric.categorical_ints:
+        kinds[column] = "cat"
+    for column, name in stattests.items():
+        if column in ints:
+            validate_stattest(column, kinds[column], name)
+    more_ref, more_cur = value_counts(reference, current, numeric.categorical_ints + numeric.counted())
+    numeric.finish(more_ref, more_cur)
+    ref_counts, cur_counts = ref_counts | more_ref, cur_counts | more_cur
     tested: list[ColumnDrift] = []
     for column, kind in kinds.items():
+        if kind == "num":
+            tested.append(numeric.results[column])
+            continue
         n_ref, n_cur = int(ref_stats[column]["n"]), int(cur_stats[column]["n"])
-        if kind == "cat":
-            n_unique = len(set(ref_counts[column]) | set(cur_counts[column]))
-        else:
-            n_unique = int(ecdf[column]["joint"])
+        n_unique = len(set(ref_counts[column]) | set(cur_counts[column]))
         test = stattests.get(column) or st.default_stattest(kind, n_ref, n_unique)
         limit = thresholds.get(column, st.SPECS[test].default_threshold)
-        if test == "ks":
-            score = st.ks_pvalue_from_statistic(float(ecdf[column]["ks"]), n_ref, n_cur)
-        elif test == "wasserstein":
-            norm = max(float(ref_stats[column]["sd"] or 0.0), 0.001)
-            score = float(ecdf[column]["w"]) / norm
-        elif (
-            test == "jensenshannon"
-            and kind == "num"
-            and ecdf[column]["ref_distinct"] > st.JS_NUMERIC_BINNING_MIN_UNIQUE
-        ):
-            score = st.jensenshannon(*histogram_percents(reference, current, column, ref_stats, cur_stats))
-        else:
-            keys = sorted(set(ref_counts[column]) | set(cur_counts[column]), key=sort_key(kind))
-            r = np.array([ref_counts[column].get(k, 0) for k in keys], dtype=float)
-            c = np.array([cur_counts[column].get(k, 0) for k in keys], dtype=float)
-            if test == "chisquare":
-                score = st.chisquare_pvalue(r, c)
-            elif test == "z":
-                score = st.z_pvalue(r, c, 0)
-            else:
-                score = st.jensenshannon(r / n_ref, c / n_cur)
-        tested.append(
-            ColumnDrift(
-                column, "num" if kind == "num" else "cat", test, score, limit, st.is_drift(test, score, limit)
-            )
-        )
-    result = assemble("spark", checks, tested, drift_share, ref_rows, cur_rows)
-    return result
+        score = counts_score(test, kind, ref_counts[column], cur_counts[column], n_ref, n_cur)
+        tested.append(ColumnDrift(column, "cat", test, score, limit, st.is_drift(test, score, limit)))
+    return assemble("spark", checks, tested, drift_share, ref_rows, cur_rows)
+
+
+def counts_score(
+    test: str, kind: str, ref: dict[str, int], cur: dict[str, int], n_ref: int, n_cur: int
+) -> float:
+    """chisquare, z or Jensen-Shannon on value counts (keys as strings; numbers sorted numerically)."""
+    import numpy as np
+
+    keys = sorted(set(ref) | set(cur), key=sort_key(kind))
+    r = np.array([ref.get(k, 0) for k in keys], dtype=float)
+    c = np.array([cur.get(k, 0) for k in keys], dtype=float)
+    if test == "chisquare":
+        return st.chisquare_pvalue(r, c)
+    if test == "z":
+        return st.z_pvalue(r, c, 0)
+    return st.jensenshannon(r / n_ref, c / n_cur)
 
 
 def sort_key(kind: str) -> Any:
@@ -297,27 +200,150 @@ def sort_key(kind: str) -> Any:
     return key
 
 
-def histogram_percents(
-    reference: Any, current: Any, column: str, ref_stats: Any, cur_stats: Any
-) -> tuple[Any, Any]:
-    """Sturges bins over both frames (numpy's edges and its last-bin-closed rule), counted in Spark."""
-    import numpy as np
-    from pyspark.sql import functions as F  # noqa: N812
+class NumericScores:
+    """Numeric columns' tests: exact ECDFs for small inputs and K-S, certified histogram bounds otherwise,
+    with the exact ECDF job as the fallback for columns whose bounds straddle the threshold. Int columns
+    without nulls go through the same jobs first: their distinct current values make them categorical
+    (at most 10) or numeric. Two steps: `prepare` (the ECDF and histogram jobs, the types and stattests),
+    then `finish` with the value counts `counted()` asked for."""
 
-    low = min(ref_stats[column]["lo"], cur_stats[column]["lo"])
-    high = max(ref_stats[column]["hi"], cur_stats[column]["hi"])
-    n_ref, n_cur = int(ref_stats[column]["n"]), int(cur_stats[column]["n"])
-    edges = st.sturges_edges(low, high, n_ref + n_cur)
-    out = []
-    for frame, n in ((reference, n_ref), (current, n_cur)):
-        types = {f.name: f.dataType for f in frame.schema.fields}
-        v = F.col(f"`{column}`").cast("double")
-        bucket = F.lit(len(edges) - 2)
-        for i in range(len(edges) - 2, 0, -1):
-            bucket = F.when(v < float(edges[i]), F.lit(i - 1)).otherwise(bucket)
-        rows = frame.where(valid(column, types[column])).groupBy(bucket.alias("b")).count().collect()
-        counts = np.zeros(len(edges) - 1)
-        for row in rows:
-            counts[int(row["b"])] = row["count"]
-        out.append(counts / n)
-    return out[0], out[1]
+    def __init__(
+        self,
+        reference: Any,
+        current: Any,
+        ref_stats: Any,
+        cur_stats: Any,
+        stattests: Mapping[str, str],
+        thresholds: Mapping[str, float],
+    ) -> None:
+        self.reference, self.current = reference, current
+        self.ref_stats, self.cur_stats = ref_stats, cur_stats
+        self.stattests, self.thresholds = stattests, thresholds
+        self.results: dict[str, ColumnDrift] = {}
+        self.categorical_ints: list[str] = []
+        self.fallbacks: list[str] = []  # columns whose histogram bounds straddled the threshold
+        self.ecdf: dict[str, dict[str, float]] = {}
+        self.hists: dict[str, sh.Histogram] = {}
+        self.tests: dict[str, tuple[str, bool]] = {}
+
+    def sizes(self, column: str) -> tuple[int, int]:
+        return int(self.ref_stats[column]["n"]), int(self.cur_stats[column]["n"])
+
+    def norm(self, column: str) -> float:
+        """max(reference sd, 0.001); an sd that overflowed is inf, as numpy's (the score is then 0)."""
+        sd = float(self.ref_stats[column]["sd"] or 0.0)
+        return max(sd, 0.001) if math.isfinite(sd) else math.inf
+
+    def prepare(self, nums: Sequence[str], ints: set[str], exact_max_rows: int) -> None:
+        def exact(c: str) -> bool:
+            n_ref, n_cur = self.sizes(c)
+            chosen = self.stattests.get(c)
+            return (
+                n_ref + n_cur <= exact_max_rows
+                or chosen == "ks"
+                or (chosen is None and n_ref <= st.SMALL_REFERENCE_ROWS)
+            )
+
+        exact_cols = [c for c in nums if exact(c)]
+        binned = [c for c in nums if not exact(c)]
+        self.ecdf = ecdf_stats(self.reference, self.current, exact_cols)
+        specs = {c: self.binning(c) for c in binned}
+        self.hists = sh.histograms(self.reference, self.current, binned, specs, valid)
+        self.categorical_ints = [c for c in nums if c in ints and self.few_current_values(c)]
+        for c in nums:
+            if c not in self.categorical_ints:
+                self.tests[c] = self.exact_test(c) if c in self.ecdf else self.binned_test(c)
+
+    def few_current_values(self, column: str) -> bool:
+        """At most 10 distinct current values (an int column is then categorical, as in Evidently)."""
+        stats = self.cur_stats[column]
+        if max(abs(stats["lo"]), abs(stats["hi"])) > 2**53:  # doubles would merge distinct ints
+            count = distinct_count([self.current], column)
+        elif column in self.ecdf:
+            count = int(self.ecdf[column]["cur_distinct"])
+        else:
+            hist = self.hists[column]
+            count, sure = sh.distinct_bounds(hist.cur_low, hist.cur_high)
+            if not sure and count <= INTEGER_CARDINALITY_LIMIT:
+                count = distinct_count([self.current], column)
+        return count <= INTEGER_CARDINALITY_LIMIT
+
+    def counted(self) -> list[str]:
+        """Numeric columns tested on value counts (few values: chisquare, z or Jensen-Shannon)."""
+        return [
+            c for c, (test, binned) in self.tests.items() if test not in {"wasserstein", "ks"} and not binned
+        ]
+
+    def finish(
+        self, ref_counts: Mapping[str, dict[str, int]], cur_counts: Mapping[str, dict[str, int]]
+    ) -> None:
+        for column, (test, binned_js) in self.tests.items():
+            n_ref, n_cur = self.sizes(column)
+            limit = self.thresholds.get(column, st.SPECS[test].default_threshold)
+            if test == "ks":
+                score = st.ks_pvalue_from_statistic(float(self.ecdf[column]["ks"]), n_ref, n_cur)
+            elif test == "wasserstein" and column in self.ecdf:
+                score = float(self.ecdf[column]["w"]) / self.norm(column)
+            elif test == "wasserstein":
+                score = self.bounded_wasserstein(column, self.hists[column], limit)
+            elif binned_js:
+                percents = sturges_percents(
+                    self.reference, self.current, column, self.ref_stats, self.cur_stats
+                )
+                score = st.jensenshannon(*percents)
+            else:
+                score = counts_score(test, "num", ref_counts[column], cur_counts[column], n_ref, n_cur)
+            self.results[column] = ColumnDrift(
+                column, "num", test, score, limit, st.is_drift(test, score, limit)
+            )
+        exact_w = ecdf_stats(self.reference, self.current, self.fallbacks)
+        for column in self.fallbacks:
+            old = self.results[column]
+            score = float(exact_w[column]["w"]) / self.norm(column)
+            drift = st.is_drift(old.stattest, score, old.threshold)
+            self.results[column] = ColumnDrift(column, "num", old.stattest, score, old.threshold, drift)
+
+    def binning(self, column: str) -> sh.Binning:
+        ref, cur = self.ref_stats[column], self.cur_stats[column]
+        low, high = min(ref["lo"], cur["lo"]), max(ref["hi"], cur["hi"])
+        return sh.binning(float(low), float(high), float(ref["mean"]), self.norm(column))
+
+    def exact_test(self, column: str) -> tuple[str, bool]:
+        """The stattest, and whether it is Jensen-Shannon on Sturges bins (numeric, > 20 reference values)."""
+        ecdf = self.ecdf[column]
+        n_ref, _ = self.sizes(column)
+        test = self.stattests.get(column) or st.default_stattest("num", n_ref, int(ecdf["joint"]))
+        return test, test == "jensenshannon" and ecdf["ref_distinct"] > st.JS_NUMERIC_BINNING_MIN_UNIQUE
+
+    def binned_test(self, column: str) -> tuple[str, bool]:
+        """As `exact_test`, with distinct counts from the histogram's spans (exact counts only when a span
+        holding several values leaves the answer open)."""
+        hist = self.hists[column]
+        n_ref, _ = self.sizes(column)
+        test = self.stattests.get(column)
+        if test is None:
+            joint, sure = sh.distinct_bounds(hist.low, hist.high)
+            if not sure and joint <= 5:
+                joint = distinct_count([self.reference, self.current], column, as_double=True)
+            test = st.default_stattest("num", n_ref, joint)
+        if test != "jensenshannon":
+            return test, False
+        ref_distinct, sure = sh.distinct_bounds(hist.ref_low, hist.ref_high)
+        if not sure and ref_distinct <= st.JS_NUMERIC_BINNING_MIN_UNIQUE:
+            ref_distinct = distinct_count([self.reference], column, as_double=True)
+        return test, ref_distinct > st.JS_NUMERIC_BINNING_MIN_UNIQUE
+
+    def bounded_wasserstein(self, column: str, hist: sh.Histogram, limit: float) -> float:
+        """The normed score from the histogram bounds (their midpoint); straddling columns go to fallbacks."""
+        lower, upper = sh.wasserstein_interval(hist)
+        norm = self.norm(column)
+        if sh.certain("wasserstein", lower / norm, upper / norm, limit) is None:
+            log.info(
+                "column %r: normed Wasserstein in [%.6g, %.6g] around threshold %g: exact ECDF",
+                column,
+                lower / norm,
+                upper / norm,
+                limit,
+            )
+            self.fallbacks.append(column)
+        return (lower + upper) / 2 / norm

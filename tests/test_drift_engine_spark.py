@@ -26,8 +26,8 @@ SPARK_REL_TOL = 1e-9
 MAX_REL_SEEN: list[float] = []  # printed at the end of the module, for docs/drift.md
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def local_spark(app: str) -> Iterator[Any]:
+    """A local[2] SparkSession for one test module (stopped after it)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -38,7 +38,7 @@ def spark() -> Iterator[Any]:
     os.environ["PYSPARK_PYTHON"] = sys.executable
     session = (
         SparkSession.builder.master("local[2]")
-        .appName("watchkeeper-drift-test")
+        .appName(app)
         .config("spark.ui.port", str(free_port()))
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
@@ -51,7 +51,12 @@ def spark() -> Iterator[Any]:
         yield session
     finally:
         session.stop()
-        print(f"largest relative score difference Spark vs pandas: {max(MAX_REL_SEEN, default=0):.3g}")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    yield from local_spark("watchkeeper-drift-test")
+    print(f"largest relative score difference Spark vs pandas: {max(MAX_REL_SEEN, default=0):.3g}")
 
 
 def assert_same(spark_result: DriftResult, pandas_result: DriftResult) -> None:
