@@ -83,6 +83,22 @@ def alertmanager(binary: str, config: str, workdir: Path) -> Iterator[str]:
         yield url
 
 
+def backfill(openmetrics: str, workdir: Path) -> None:
+    """Write `openmetrics` (ending in `# EOF`) into TSDB blocks where `prometheus(..., workdir)` reads
+    them, with the real `promtool tsdb create-blocks-from openmetrics`."""
+    from tests.conftest import require_binary
+
+    (workdir / "data.om").write_text(openmetrics)
+    command = [
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        str(workdir / "data.om"),
+        str(workdir / "prom-data"),
+    ]
+    subprocess.run([require_binary("promtool"), *command], check=True, capture_output=True)
+
+
 @contextmanager
 def prometheus(
     binary: str,

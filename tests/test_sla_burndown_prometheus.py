@@ -23,7 +23,6 @@ and 18, so the outage's 30 bad minutes in each, pro-rated to the 150 uncorrected
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,7 +42,7 @@ from sla.queries import connect
 from sla.store.engine import make_engine, resolve_url
 from sla.store.migrate import upgrade
 from tests.conftest import require_binary
-from tests.prometheus_stack import get_json, prometheus, wait_for
+from tests.prometheus_stack import backfill, get_json, prometheus, wait_for
 from tests.sla_service import TOKEN
 
 NOW = datetime.now(UTC)
@@ -119,21 +118,9 @@ def openmetrics() -> str:
 @pytest.fixture(scope="module")
 def burn_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Prometheus holding the backfill above (no rules: the burn-down reads the 5m recordings)."""
-    promtool, binary = require_binary("promtool"), require_binary("prometheus")
+    binary = require_binary("prometheus")
     work = tmp_path_factory.mktemp("sla-burndown")
-    (work / "data.om").write_text(openmetrics())
-    subprocess.run(
-        [
-            promtool,
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            str(work / "data.om"),
-            str(work / "prom-data"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    backfill(openmetrics(), work)
     with prometheus(binary, [], work, extra_flags=("--storage.tsdb.retention.time=400d",)) as url:
         query = f"{url}/api/v1/query?query=count(count_over_time({names.SLI_TOTAL_RATE5M}[14d]))"
         wait_for(lambda: get_json(query)["data"]["result"], 30, "the backfilled blocks")

@@ -12,7 +12,6 @@ samples of [T0, T0 + 1 h) with T0 = W0 + 2 d 10 h, else 0. Window `previous-week
 from __future__ import annotations
 
 import http.server
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from sla.report_run import make_report
 from sla.store.engine import make_engine, resolve_url
 from sla.store.migrate import upgrade
 from tests.conftest import require_binary
-from tests.prometheus_stack import free_port, get_json, prometheus, wait_for
+from tests.prometheus_stack import backfill, free_port, get_json, prometheus, wait_for
 from tests.sla_service import BACKENDS, TOKEN, database_url
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -103,21 +102,9 @@ def openmetrics() -> str:
 @pytest.fixture(scope="module")
 def week_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Prometheus holding last week's backfill (no rules: reports read the 5m recordings)."""
-    promtool, binary = require_binary("promtool"), require_binary("prometheus")
+    binary = require_binary("prometheus")
     work = tmp_path_factory.mktemp("sla-corrections")
-    (work / "data.om").write_text(openmetrics())
-    subprocess.run(
-        [
-            promtool,
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            str(work / "data.om"),
-            str(work / "prom-data"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    backfill(openmetrics(), work)
     with prometheus(binary, [], work, extra_flags=("--storage.tsdb.retention.time=400d",)) as url:
         query = f"{url}/api/v1/query?query=count(count_over_time({names.SLI_TOTAL_RATE5M}[14d]))"
         wait_for(lambda: get_json(query)["data"]["result"], 30, "the backfilled blocks")

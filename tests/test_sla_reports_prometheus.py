@@ -8,7 +8,6 @@ The reference sums below are plain loops over the samples this test wrote (Prome
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from sla.report_math import Status
 from sla.report_run import make_report
 from sla.report_windows import report_window
 from tests.conftest import require_binary
-from tests.prometheus_stack import get_json, prometheus, wait_for
+from tests.prometheus_stack import backfill, get_json, prometheus, wait_for
 
 START = int(datetime(2026, 10, 28, tzinfo=UTC).timestamp()) + 30
 NOV1 = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
@@ -112,23 +111,11 @@ ONE_HOUR = names.sli_error_ratio(Duration.parse("1h"))
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, int]]:
-    promtool, binary = require_binary("promtool"), require_binary("prometheus")
+    binary = require_binary("prometheus")
     work = tmp_path_factory.mktemp("sla-prom")
     now = int(time.time())
     data_end = now - (now % 60) + 30 - (60 if now % 60 < 30 else 0)  # the last :30 before now
-    (work / "data.om").write_text(openmetrics(data_end))
-    subprocess.run(
-        [
-            promtool,
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            str(work / "data.om"),
-            str(work / "prom-data"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    backfill(openmetrics(data_end), work)
     files = write_rules(generate_rules(CATALOG, with_tests=False).files, work / "rules")
     # The default 15d retention would drop the October blocks.
     with prometheus(binary, files, work, extra_flags=("--storage.tsdb.retention.time=400d",)) as url:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from sla.report import measured
 from sla.report_math import Status
 from sla.report_run import make_report
 from tests.conftest import EXAMPLE_CATALOG, require_binary
-from tests.prometheus_stack import free_port, prometheus
+from tests.prometheus_stack import backfill, free_port, prometheus
 from tests.sla_service import TOKEN, database_url, service
 
 RATE = 10.0
@@ -83,24 +82,12 @@ def openmetrics(start: int, end: int) -> str:
 
 @pytest.fixture(scope="module")
 def nan_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    promtool, binary = require_binary("promtool"), require_binary("prometheus")
+    binary = require_binary("prometheus")
     work = tmp_path_factory.mktemp("nan-prom")
     now = int(time.time())
     end = now - now % 60 - 60 + 30  # a :30 in the past minute
     start = end - 6 * 3600
-    (work / "data.om").write_text(openmetrics(start, end))
-    subprocess.run(
-        [
-            promtool,
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            str(work / "data.om"),
-            str(work / "prom-data"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    backfill(openmetrics(start, end), work)
     files = write_rules(generate_rules(CATALOG, with_tests=False).files, work / "rules")
     with prometheus(binary, files, work) as url:
         yield url, end
